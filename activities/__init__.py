@@ -1,0 +1,1 @@
+"""Activities: everything an order does to PostgreSQL and the outside world."""

@@ -1,0 +1,49 @@
+"""The FastAPI application: ``uvicorn api.app:app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.routes import auth, carrier, health, orders, reference
+from config import Settings, get_settings
+from db.session import create_engine, create_session_factory
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and Temporal client."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.sqlalchemy_url)
+        app.state.settings = settings
+        app.state.sessions = create_session_factory(engine)
+        app.state.temporal = temporal or await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Order flow",
+        summary="Every sales order is a durable workflow: review, production, shipping, receipt.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in (health, auth, reference, orders, carrier):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app
+
+
+app = create_app()

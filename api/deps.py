@@ -1,0 +1,74 @@
+"""Request dependencies: the database session, the Temporal client and the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.errors import Forbidden, Unauthorized
+from api.security import username_from_token
+from config import Settings
+from db.models import User
+from domain.roles import Role
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session per request; the service that writes commits, anything else rolls back."""
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+def get_temporal(request: Request) -> Client:
+    client: Client = request.app.state.temporal
+    return client
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+async def user_from_token(token: str | None, session: AsyncSession, settings: Settings) -> User:
+    if not token:
+        raise Unauthorized("sign in first: send a bearer token from POST /api/v1/auth/token")
+    username = username_from_token(token, settings.jwt_secret)
+    user = None
+    if username is not None:
+        user = (await session.scalars(select(User).where(User.username == username))).one_or_none()
+    if user is None or not user.active:
+        raise Unauthorized("the bearer token is invalid or expired; sign in again")
+    return user
+
+
+async def get_current_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    return await user_from_token(token, session, settings)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, User]]:
+    """A dependency that lets through only callers holding one of ``roles``."""
+    allowed = {role.value for role in roles}
+
+    async def check(user: CurrentUser) -> User:
+        if not allowed.intersection(user.roles):
+            raise Forbidden(f"this needs one of the roles: {', '.join(sorted(allowed))}")
+        return user
+
+    return check

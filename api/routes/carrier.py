@@ -1,0 +1,49 @@
+"""Tracking events from the carrier: HMAC-signed by the carrier, or posted by logistics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, status
+
+from api import schemas, services
+from api.deps import SessionDep, SettingsDep, TemporalDep, oauth2_scheme, user_from_token
+from api.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
+from api.security import signature_matches
+from domain.roles import Role
+from workflows.messages import CarrierUpdate
+from workflows.order import OrderWorkflow
+
+router = APIRouter(tags=["logistics"])
+
+SIGNATURE_HEADER = "X-Carrier-Signature"
+
+
+@router.post(
+    "/carrier-events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=schemas.Accepted,
+    responses=responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def carrier_event(
+    body: schemas.CarrierEventCreate,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
+) -> schemas.Accepted:
+    """Signed with ``X-Carrier-Signature: sha256=<hex HMAC-SHA256 of the body>``, or sent
+    with a logistics user's bearer token. ``delivered`` moves a shipped order to DELIVERED."""
+    if signature is not None:
+        if not signature_matches(await request.body(), signature, settings.carrier_webhook_secret):
+            raise Unauthorized("the carrier signature does not match the body")
+    else:
+        user = await user_from_token(token, session, settings)
+        if Role.LOGISTICS.value not in user.roles:
+            raise Forbidden("carrier events come signed by the carrier or from logistics")
+    order = await services.shipment_order(session, body.tracking_no)
+    update = CarrierUpdate(body.tracking_no, body.status, body.location, body.occurred_at)
+    await services.send_signal(temporal, order, OrderWorkflow.carrier_event, update)
+    return schemas.Accepted(detail=f"{body.status} for {body.tracking_no} accepted")

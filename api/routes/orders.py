@@ -1,0 +1,203 @@
+"""Order routes: thin wrappers that authenticate, check the role, then call a service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+
+from api import schemas, services
+from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep, require_roles
+from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
+from db.models import User
+from domain.roles import APPROVER_ROLES, Role
+from domain.statuses import OrderStatus
+from workflows.messages import ActionRequest, DecisionRequest, ProductionReport
+from workflows.order import OrderWorkflow
+
+router = APIRouter(prefix="/orders", tags=["orders"], responses=responses(Unauthorized))
+
+ACTION_ERRORS = responses(Forbidden, NotFound, Conflict, InvalidRequest)
+
+Sales = Annotated[User, Depends(require_roles(Role.SALES))]
+Approver = Annotated[User, Depends(require_roles(*APPROVER_ROLES))]
+Canceller = Annotated[User, Depends(require_roles(Role.SALES, Role.OPS))]
+Ops = Annotated[User, Depends(require_roles(Role.OPS))]
+Production = Annotated[User, Depends(require_roles(Role.PRODUCTION))]
+Logistics = Annotated[User, Depends(require_roles(Role.LOGISTICS))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.OrderPublic,
+    responses=responses(Forbidden, InvalidRequest),
+)
+async def create_order(
+    body: schemas.OrderCreate,
+    user: Sales,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> schemas.OrderPublic:
+    """Enter an order; the same ``Idempotency-Key`` again answers with the same order."""
+    order, created = await services.create_order(
+        session, temporal, settings, user, body, idempotency_key
+    )
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return await services.order_detail(session, order)
+
+
+@router.get("", response_model=schemas.Page[schemas.OrderSummary])
+async def list_orders(
+    user: CurrentUser,
+    session: SessionDep,
+    status: OrderStatus | None = None,
+    customer_id: int | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> schemas.Page[schemas.OrderSummary]:
+    """Orders newest first, from PostgreSQL; pass ``next_cursor`` back for the next page."""
+    return await services.list_orders(
+        session, user, status=status, customer_id=customer_id, q=q, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/{order_no}", response_model=schemas.OrderPublic, responses=responses(NotFound))
+async def get_order(order_no: str, user: CurrentUser, session: SessionDep) -> schemas.OrderPublic:
+    order = await services.find_order(session, user, order_no)
+    return await services.order_detail(session, order)
+
+
+@router.get(
+    "/{order_no}/history",
+    response_model=schemas.Page[schemas.HistoryPublic],
+    responses=responses(NotFound),
+)
+async def get_history(
+    order_no: str, user: CurrentUser, session: SessionDep
+) -> schemas.Page[schemas.HistoryPublic]:
+    order = await services.find_order(session, user, order_no)
+    return schemas.Page(data=await services.order_history(session, order))
+
+
+async def _update_and_show(
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: User,
+    order_no: str,
+    update: Any,
+    request: Any,
+) -> schemas.OrderPublic:
+    order = await services.find_order(session, user, order_no)
+    await services.send_update(temporal, order, update, request)
+    # The workflow has written the effect through its activities; show the fresh record.
+    await session.refresh(order)
+    return await services.order_detail(session, order)
+
+
+@router.post("/{order_no}/decisions", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+async def decide(
+    order_no: str,
+    body: schemas.DecisionCreate,
+    user: Approver,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> schemas.OrderPublic:
+    """Approve or reject the level under review; a rejection needs a comment."""
+    request = DecisionRequest(services.actor_of(user), body.decision, body.comment)
+    return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.decide, request)
+
+
+@router.post("/{order_no}/cancel", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+async def cancel(
+    order_no: str,
+    body: schemas.ReasonBody,
+    user: Canceller,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> schemas.OrderPublic:
+    """Cancel before shipping; what the order had set in motion is undone."""
+    request = ActionRequest(services.actor_of(user), body.reason)
+    return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.cancel, request)
+
+
+@router.post("/{order_no}/hold", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+async def hold(
+    order_no: str, body: schemas.ReasonBody, user: Ops, session: SessionDep, temporal: TemporalDep
+) -> schemas.OrderPublic:
+    """Pause the order where it is; review timers stop counting while it is on hold."""
+    request = ActionRequest(services.actor_of(user), body.reason)
+    return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.hold, request)
+
+
+@router.post("/{order_no}/resume", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+async def resume(
+    order_no: str,
+    body: schemas.OptionalReasonBody,
+    user: Ops,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> schemas.OrderPublic:
+    """Return an order on hold to the status it left."""
+    request = ActionRequest(services.actor_of(user), body.reason)
+    return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.resume, request)
+
+
+@router.post(
+    "/{order_no}/production-events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=schemas.Accepted,
+    responses=ACTION_ERRORS,
+)
+async def report_production(
+    order_no: str,
+    body: schemas.ProductionEventCreate,
+    user: Production,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> schemas.Accepted:
+    """Report a step started or completed; when every step is completed the order ships next."""
+    order = await services.find_order(session, user, order_no)
+    await services.check_production_report(session, order, body)
+    report = ProductionReport(
+        event_id=services.new_event_id(),
+        reported_by=user.username,
+        step=body.step,
+        event=body.event,
+        good_qty=body.good_qty,
+        scrap_qty=body.scrap_qty,
+        note=body.note,
+    )
+    await services.send_signal(temporal, order, OrderWorkflow.production_event, report)
+    return schemas.Accepted(detail=f"step {body.step} {body.event} reported as {report.event_id}")
+
+
+@router.post("/{order_no}/dispatch", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+async def dispatch(
+    order_no: str, user: Logistics, session: SessionDep, temporal: TemporalDep
+) -> schemas.OrderPublic:
+    """Hand the goods to the carrier: the order is SHIPPED and tracking goes live."""
+    request = ActionRequest(services.actor_of(user), "handed to the carrier")
+    return await _update_and_show(
+        session, temporal, user, order_no, OrderWorkflow.dispatch, request
+    )
+
+
+@router.post(
+    "/{order_no}/confirm-delivery", response_model=schemas.OrderPublic, responses=ACTION_ERRORS
+)
+async def confirm_delivery(
+    order_no: str, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+) -> schemas.OrderPublic:
+    """The customer (or sales on its behalf) confirms receipt: the order is COMPLETED."""
+    order = await services.find_order(session, user, order_no)
+    services.ensure_own_order_or_role(user, order, [Role.SALES])
+    request = ActionRequest(services.actor_of(user), "receipt confirmed")
+    return await _update_and_show(
+        session, temporal, user, order_no, OrderWorkflow.confirm_delivery, request
+    )

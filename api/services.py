@@ -1,0 +1,491 @@
+"""What the routes do, kept out of the routes: reading the order record from PostgreSQL and
+turning people's requests into workflow starts, updates and signals."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import binascii
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import schemas
+from api.errors import AppError, Conflict, Forbidden, InvalidRequest, NotFound
+from config import Settings
+from db.models import (
+    Customer,
+    Decision,
+    Order,
+    OrderLine,
+    ReviewLevel,
+    ReviewNotice,
+    Shipment,
+    StatusHistory,
+    User,
+    WorkOrder,
+)
+from domain.roles import Role
+from domain.statuses import STATUS_LABELS, OrderStatus
+from workflows import search_attributes as sa
+from workflows.messages import (
+    REFUSED_CONFLICT,
+    REFUSED_FORBIDDEN,
+    REFUSED_INVALID,
+    Actor,
+    OrderTimers,
+    OrderWorkflowInput,
+    workflow_id_for,
+)
+from workflows.order import OrderWorkflow
+
+_REFUSALS: dict[str, type[AppError]] = {
+    REFUSED_FORBIDDEN: Forbidden,
+    REFUSED_CONFLICT: Conflict,
+    REFUSED_INVALID: InvalidRequest,
+}
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(username=user.username, roles=list(user.roles))
+
+
+def is_customer(user: User) -> bool:
+    return Role.CUSTOMER.value in user.roles and user.customer_id is not None
+
+
+# ---------------------------------------------------------------------------- reading orders
+
+
+def _visible_orders(user: User) -> Select[Order]:
+    """Staff see every order; a customer sees only its own, and nothing else exists for it."""
+    query = select(Order)
+    if is_customer(user):
+        query = query.where(Order.customer_id == user.customer_id)
+    return query
+
+
+async def find_order(session: AsyncSession, user: User, order_no: str) -> Order:
+    order = (
+        await session.scalars(
+            _visible_orders(user)
+            .where(Order.order_no == order_no)
+            .options(selectinload(Order.lines))
+        )
+    ).one_or_none()
+    if order is None:
+        raise NotFound(f"order {order_no} does not exist")
+    return order
+
+
+def _encode_cursor(order_id: int) -> str:
+    return base64.urlsafe_b64encode(str(order_id).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("cursor is not one this API returned") from None
+
+
+async def list_orders(
+    session: AsyncSession,
+    user: User,
+    *,
+    status: OrderStatus | None,
+    customer_id: int | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+) -> schemas.Page[schemas.OrderSummary]:
+    """Newest first; the cursor is the last order seen, so pages stay stable as orders arrive."""
+    query = _visible_orders(user)
+    if status is not None:
+        query = query.where(Order.status == status.value)
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
+    if q:
+        pattern = f"%{q.strip()}%"
+        query = query.join(Customer, Customer.id == Order.customer_id).where(
+            or_(
+                Order.order_no.ilike(pattern),
+                Customer.code.ilike(pattern),
+                Customer.name.ilike(pattern),
+            )
+        )
+    if cursor:
+        query = query.where(Order.id < _decode_cursor(cursor))
+    orders = list(await session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
+    next_cursor = _encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
+    return schemas.Page(data=[order_summary(o) for o in orders[:limit]], next_cursor=next_cursor)
+
+
+def order_summary(order: Order) -> schemas.OrderSummary:
+    return schemas.OrderSummary(**_summary_fields(order))
+
+
+def _summary_fields(order: Order) -> dict[str, Any]:
+    return {
+        "order_no": order.order_no,
+        "status": order.status,
+        "status_label": schemas.StatusLabel(**STATUS_LABELS[OrderStatus(order.status)]),
+        "held_from": order.held_from,
+        "customer_id": order.customer_id,
+        "total": order.total,
+        "currency": order.currency,
+        "created_by": order.created_by,
+        "created_at": order.created_at,
+    }
+
+
+async def order_history(session: AsyncSession, order: Order) -> list[schemas.HistoryPublic]:
+    rows = await session.scalars(
+        select(StatusHistory).where(StatusHistory.order_id == order.id).order_by(StatusHistory.seq)
+    )
+    return [
+        schemas.HistoryPublic(
+            from_status=row.from_status,
+            to_status=row.to_status,
+            actor=row.actor,
+            reason=row.reason,
+            at=row.at,
+        )
+        for row in rows
+    ]
+
+
+async def order_detail(session: AsyncSession, order: Order) -> schemas.OrderPublic:
+    """The whole order as PostgreSQL records it; sections not reached yet are null."""
+    return schemas.OrderPublic(
+        **_summary_fields(order),
+        lines=[schemas.OrderLinePublic.model_validate(line) for line in order.lines],
+        rejection_reasons=list(order.rejection_reasons),
+        review=await _review_section(session, order),
+        production=await _production_section(session, order),
+        shipment=await _shipment_section(session, order),
+        history=await order_history(session, order),
+    )
+
+
+async def _review_section(session: AsyncSession, order: Order) -> schemas.ReviewPublic | None:
+    levels = list(
+        await session.scalars(
+            select(ReviewLevel).where(ReviewLevel.order_id == order.id).order_by(ReviewLevel.level)
+        )
+    )
+    if not levels:
+        return None
+    decisions = list(
+        await session.scalars(
+            select(Decision).where(Decision.order_id == order.id).order_by(Decision.at)
+        )
+    )
+    pending = [level.level for level in levels if level.status == "pending"]
+    return schemas.ReviewPublic(
+        current_level=pending[0] if pending else None,
+        levels=[
+            schemas.ReviewLevelPublic(
+                level=level.level,
+                role=level.role,
+                status=level.status,
+                escalated=level.escalated,
+                escalated_to=level.escalated_to,
+                opened_at=level.opened_at,
+                decided_at=level.decided_at,
+                decisions=[
+                    schemas.DecisionPublic(
+                        by=d.decided_by,
+                        acting_role=d.acting_role,
+                        decision=d.decision,
+                        comment=d.comment,
+                        at=d.at,
+                    )
+                    for d in decisions
+                    if d.level == level.level
+                ],
+            )
+            for level in levels
+        ],
+    )
+
+
+async def _production_section(
+    session: AsyncSession, order: Order
+) -> schemas.ProductionPublic | None:
+    work_order = (
+        await session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.order_id == order.id)
+            .options(selectinload(WorkOrder.steps))
+        )
+    ).one_or_none()
+    if work_order is None:
+        return None
+    return schemas.ProductionPublic(
+        work_order_no=work_order.work_order_no,
+        line=work_order.line,
+        status=work_order.status,
+        steps=[
+            schemas.StepPublic(
+                name=step.name,
+                status=step.status,
+                good_qty=step.good_qty,
+                scrap_qty=step.scrap_qty,
+                started_at=step.started_at,
+                completed_at=step.completed_at,
+            )
+            for step in work_order.steps
+        ],
+    )
+
+
+async def _shipment_section(session: AsyncSession, order: Order) -> schemas.ShipmentPublic | None:
+    shipment = (
+        await session.scalars(
+            select(Shipment)
+            .where(Shipment.order_id == order.id)
+            .options(selectinload(Shipment.events))
+        )
+    ).one_or_none()
+    if shipment is None:
+        return None
+    return schemas.ShipmentPublic(
+        carrier=shipment.carrier,
+        tracking_no=shipment.tracking_no,
+        status=shipment.status,
+        booked_at=shipment.booked_at,
+        shipped_at=shipment.shipped_at,
+        delivered_at=shipment.delivered_at,
+        events=[
+            schemas.TrackingEventPublic(
+                status=event.status, location=event.location, occurred_at=event.occurred_at
+            )
+            for event in shipment.events
+        ],
+    )
+
+
+async def review_notices_for(session: AsyncSession, user: User) -> list[schemas.ReviewNoticePublic]:
+    rows = await session.execute(
+        select(ReviewNotice, Order.order_no)
+        .join(Order, Order.id == ReviewNotice.order_id)
+        .where(ReviewNotice.recipient == user.username)
+        .order_by(ReviewNotice.at.desc(), ReviewNotice.id.desc())
+        .limit(200)
+    )
+    return [
+        schemas.ReviewNoticePublic(
+            order_no=order_no, level=notice.level, kind=notice.kind, role=notice.role, at=notice.at
+        )
+        for notice, order_no in rows.tuples()
+    ]
+
+
+# ---------------------------------------------------------------------------- entering orders
+
+
+async def create_order(
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    user: User,
+    body: schemas.OrderCreate,
+    idempotency_key: str | None,
+) -> tuple[Order, bool]:
+    """Record the order entry and start its workflow; ``(order, created)``.
+
+    The entry and its idempotency key are committed in one transaction before the workflow
+    starts, so the same key can never yield two orders; a repeated request (also one retried
+    after a crash between commit and start) finds the entry and makes sure its workflow runs.
+    """
+    if idempotency_key is not None:
+        existing = await _order_for_key(session, user, idempotency_key)
+        if existing is not None:
+            await _start_workflow(temporal, settings, existing)
+            return existing, False
+
+    customer = await session.get(Customer, body.customer_id)
+    if customer is None:
+        raise InvalidRequest(f"customer {body.customer_id} does not exist")
+    number = await session.scalar(text("SELECT nextval('order_no_seq')"))
+    now = datetime.now(UTC)
+    order = Order(
+        order_no=f"SO-{now.year}-{number:06d}",
+        customer_id=customer.id,
+        status=OrderStatus.CREATED.value,
+        currency="CNY",
+        created_by=user.username,
+        idempotency_key=idempotency_key,
+        rejection_reasons=[],
+        lines=[
+            OrderLine(
+                line_no=i,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.unit_price * line.quantity if line.unit_price is not None else None,
+            )
+            for i, line in enumerate(body.lines, start=1)
+        ],
+    )
+    amounts = [line.amount for line in order.lines if line.amount is not None]
+    order.total = sum(amounts, Decimal("0")) if amounts else None
+    session.add(order)
+    try:
+        await session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its order.
+        await session.rollback()
+        assert idempotency_key is not None
+        winner = await _order_for_key(session, user, idempotency_key)
+        if winner is None:
+            raise
+        await _start_workflow(temporal, settings, winner)
+        return winner, False
+    await session.refresh(order, ["lines", "created_at"])
+    await _start_workflow(temporal, settings, order)
+    return order, True
+
+
+async def _order_for_key(session: AsyncSession, user: User, key: str) -> Order | None:
+    return (
+        await session.scalars(
+            select(Order)
+            .where(Order.created_by == user.username, Order.idempotency_key == key)
+            .options(selectinload(Order.lines))
+        )
+    ).one_or_none()
+
+
+async def _start_workflow(temporal: Client, settings: Settings, order: Order) -> None:
+    params = OrderWorkflowInput(
+        order_no=order.order_no,
+        created_by=order.created_by,
+        timers=OrderTimers(
+            remind_after=settings.remind_after.total_seconds(),
+            escalate_after=settings.escalate_after.total_seconds(),
+            auto_confirm_after=settings.auto_confirm_after.total_seconds(),
+        ),
+    )
+    # A workflow that already ran to its end is not started again.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await temporal.start_workflow(
+            OrderWorkflow.run,
+            params,
+            id=workflow_id_for(order.order_no),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.ORDER_STATUS, OrderStatus.CREATED.value),
+                    SearchAttributePair(sa.CUSTOMER_ID, str(order.customer_id)),
+                    SearchAttributePair(sa.ORDER_TOTAL, float(order.total or 0)),
+                    SearchAttributePair(sa.REVIEW_LEVEL, 0),
+                    SearchAttributePair(sa.ESCALATED, False),
+                ]
+            ),
+            static_summary=(
+                f"Sales order {order.order_no} for customer {order.customer_id}, "
+                f"{len(order.lines)} line(s), entered by {order.created_by}"
+            ),
+        )
+
+
+# ---------------------------------------------------------------------------- acting on orders
+
+
+async def send_update(temporal: Client, order: Order, update: Any, request: Any) -> None:
+    """Run a workflow update; a validator's refusal becomes 403, 409 or 422 with its reason."""
+    handle = temporal.get_workflow_handle(workflow_id_for(order.order_no))
+    try:
+        await handle.execute_update(update, request)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
+            raise _REFUSALS[cause.type](cause.message) from None
+        raise
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise Conflict(f"the order is {order.status} and takes no more actions") from None
+        raise
+
+
+async def send_signal(temporal: Client, order: Order, signal: Any, payload: Any) -> None:
+    handle = temporal.get_workflow_handle(workflow_id_for(order.order_no))
+    try:
+        await handle.signal(signal, payload)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise Conflict(f"the order is {order.status} and takes no more events") from None
+        raise
+
+
+async def check_production_report(
+    session: AsyncSession, order: Order, body: schemas.ProductionEventCreate
+) -> None:
+    """Refuse a shop-floor report the workflow would have to ignore, so the caller learns why."""
+    if order.status != OrderStatus.IN_PRODUCTION.value:
+        raise Conflict(f"the order is {order.status}, not IN_PRODUCTION")
+    work_order = (
+        await session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.order_id == order.id)
+            .options(selectinload(WorkOrder.steps))
+        )
+    ).one()
+    step = next((s for s in work_order.steps if s.name == body.step), None)
+    if step is None:
+        names = ", ".join(s.name for s in work_order.steps)
+        raise InvalidRequest(f"{body.step} is not a step of {work_order.work_order_no} ({names})")
+    if step.status == "completed":
+        raise Conflict(f"step {body.step} is already completed")
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def shipment_order(session: AsyncSession, tracking_no: str) -> Order:
+    order = (
+        await session.scalars(
+            select(Order)
+            .join(Shipment, Shipment.order_id == Order.id)
+            .where(Shipment.tracking_no == tracking_no)
+        )
+    ).one_or_none()
+    if order is None:
+        raise NotFound(f"no shipment has tracking number {tracking_no}")
+    return order
+
+
+def reference_customers(user: User) -> Select[Customer]:
+    query = select(Customer).order_by(Customer.code)
+    if is_customer(user):
+        query = query.where(Customer.id == user.customer_id)
+    return query
+
+
+def ensure_own_order_or_role(user: User, order: Order, roles: Sequence[Role]) -> None:
+    """Confirming receipt: the order's own customer, or one of ``roles``."""
+    if is_customer(user) and order.customer_id == user.customer_id:
+        return
+    if not {r.value for r in roles}.intersection(user.roles):
+        raise Forbidden("only the order's customer or sales may confirm receipt")

@@ -1,0 +1,71 @@
+"""Configuration from environment variables, with defaults that work on a developer machine."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import BeforeValidator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(value: object) -> timedelta:
+    """Accept seconds (``90``, ``"1.5"``) or an ISO-8601 duration (``"PT4H"``, ``"P7D"``)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=float(value))
+    text = str(value).strip().upper()
+    try:
+        return timedelta(seconds=float(text))
+    except ValueError:
+        pass
+    match = _ISO_DURATION.match(text)
+    if not match or text in ("P", "PT"):
+        raise ValueError(f"not a duration in seconds or ISO-8601: {value!r}")
+    parts = {name: float(v) for name, v in match.groupdict().items() if v}
+    return timedelta(**parts)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Settings(BaseSettings):
+    """Every knob of the product; each field reads the environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "postgresql+psycopg://orderflow:orderflow@localhost:5432/orderflow"
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "orders"
+
+    jwt_secret: str = "dev-only-secret-change-me-in-production"
+    access_token_ttl: Duration = timedelta(hours=8)
+    carrier_webhook_secret: str = "dev-carrier-secret"
+
+    remind_after: Duration = timedelta(hours=4)
+    escalate_after: Duration = timedelta(hours=24)
+    auto_confirm_after: Duration = timedelta(days=7)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the psycopg 3 driver, whatever form DATABASE_URL was given in."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,134 @@
+"""Test session: a real PostgreSQL and a real Temporal dev server, started once.
+
+PostgreSQL is the embedded one in ``.data/postgres-test`` with a database created fresh for
+each run (``TEST_DATABASE_URL`` points at another server instead); Temporal is the dev server
+on a free port. Neither touches what ``make run`` uses, so both can run side by side. Each test
+builds its own customers, products and users, so tests never share rows they change.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.carriers import BuiltinCarrier
+from activities.orders import OrderActivities
+from api.app import create_app
+from config import Settings
+from db.migrate import upgrade_to_head
+from db.session import create_engine, create_session_factory
+from devstack.postgres import ensure_postgres
+from devstack.temporal_cli import ensure_temporal_cli
+from tests.factories import World, make_world
+from worker import build_worker
+from workflows import search_attributes
+
+TEST_DATABASE = "orderflow_test"
+LONG = timedelta(hours=1)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    server = ensure_postgres(".data/postgres-test", "postgres", use_env=False)
+    admin = server.url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {TEST_DATABASE}")
+    url = server.url.replace("/postgres?", f"/{TEST_DATABASE}?", 1)
+    upgrade_to_head(url)
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    cli = ensure_temporal_cli()
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(cli) if cli else None,
+        search_attributes=search_attributes.ALL,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Long review and receipt timers, so that only the tests about timers see them fire."""
+    return Settings(
+        database_url=database_url,
+        task_queue=f"orders-test-{uuid.uuid4().hex[:8]}",
+        jwt_secret="test-secret-of-thirty-two-characters",
+        carrier_webhook_secret="test-carrier-secret",
+        remind_after=LONG,
+        escalate_after=LONG * 2,
+        auto_confirm_after=LONG,
+    )
+
+
+@pytest.fixture(scope="session")
+async def worker(temporal_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Worker]:
+    engine = create_engine(settings.sqlalchemy_url)
+    activities = OrderActivities(create_session_factory(engine), BuiltinCarrier())
+    worker = build_worker(temporal_env.client, settings, activities)
+    async with worker:
+        yield worker
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@asynccontextmanager
+async def running_api(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app in-process, lifespan included, reached over an ASGI transport."""
+    app = create_app(settings, client)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+            yield http
+
+
+@pytest.fixture(scope="session")
+async def api(
+    settings: Settings, temporal_client: Client, worker: Worker
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_api(settings, temporal_client) as http:
+        yield http
+
+
+@pytest.fixture
+def api_with(settings: Settings, temporal_client: Client, worker: Worker) -> Any:
+    """An API whose new orders get other timers, e.g. ``api_with(remind_after=...)``."""
+
+    def build(**overrides: Any) -> Any:
+        return running_api(settings.model_copy(update=overrides), temporal_client)
+
+    return build
+
+
+@pytest.fixture
+async def world(api: httpx.AsyncClient, settings: Settings) -> AsyncIterator[World]:
+    """A customer, products and one user per role, all unique to the calling test."""
+    engine = create_engine(settings.sqlalchemy_url)
+    try:
+        yield await make_world(create_session_factory(engine), api, settings)
+    finally:
+        await engine.dispose()

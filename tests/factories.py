@@ -1,0 +1,224 @@
+"""Typed factories for test data, and a ``World`` that plays every role through the HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.security import hash_password, issue_token, sign_body
+from config import Settings
+from db.models import Customer, Product, User
+
+# Hashing is deliberately slow; every test user shares one hash of this password.
+TEST_PASSWORD = "test-pass"
+_PASSWORD_HASH = hash_password(TEST_PASSWORD)
+
+UNIT_PRICE = Decimal("100.00")
+# Quantities of the test product (100.00 CNY each) that need one, two and three review levels.
+ONE_LEVEL_QTY, TWO_LEVEL_QTY, THREE_LEVEL_QTY = 10, 200, 1500
+
+
+@dataclass
+class Person:
+    username: str
+    roles: list[str]
+    headers: dict[str, str]
+
+
+@dataclass
+class World:
+    api: httpx.AsyncClient
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+    tag: str
+    customer_id: int = 0
+    sku: str = ""
+    people: dict[str, Person] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Person:
+        return self.people[name]
+
+    # ------------------------------------------------------------------ rows
+
+    async def add_customer(self, *, credit_limit: str = "10000000", active: bool = True) -> int:
+        async with self.sessions.begin() as session:
+            customer = Customer(
+                code=f"C-{self.tag}-{uuid.uuid4().hex[:4]}".upper(),
+                name=f"Customer {self.tag}",
+                credit_limit=Decimal(credit_limit),
+                active=active,
+            )
+            session.add(customer)
+            await session.flush()
+            return customer.id
+
+    async def add_product(
+        self, *, price: Decimal = UNIT_PRICE, routing: list[str] | None = None, active: bool = True
+    ) -> str:
+        sku = f"SKU-{self.tag}-{uuid.uuid4().hex[:4]}".upper()
+        async with self.sessions.begin() as session:
+            session.add(
+                Product(
+                    sku=sku,
+                    name=f"Test product {sku}",
+                    unit_price=price,
+                    stock_on_hand=0,
+                    routing=routing or ["prepare", "assemble", "inspect"],
+                    active=active,
+                )
+            )
+        return sku
+
+    async def add_person(
+        self, name: str, roles: list[str], *, customer_id: int | None = None
+    ) -> Person:
+        username = f"{name}-{self.tag}"
+        async with self.sessions.begin() as session:
+            session.add(
+                User(
+                    username=username,
+                    full_name=name,
+                    password_hash=_PASSWORD_HASH,
+                    roles=roles,
+                    customer_id=customer_id,
+                    active=True,
+                )
+            )
+        token = issue_token(username, self.settings.jwt_secret, self.settings.access_token_ttl)
+        person = Person(username, roles, {"Authorization": f"Bearer {token}"})
+        self.people[name] = person
+        return person
+
+    # ------------------------------------------------------------------ orders through the API
+
+    async def create_order(
+        self,
+        quantity: int = ONE_LEVEL_QTY,
+        *,
+        by: str = "sales",
+        lines: list[dict[str, Any]] | None = None,
+        customer_id: int | None = None,
+        idempotency_key: str | None = None,
+        api: httpx.AsyncClient | None = None,
+    ) -> httpx.Response:
+        headers = dict(self[by].headers)
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        body = {
+            "customer_id": customer_id or self.customer_id,
+            "lines": lines or [{"sku": self.sku, "quantity": quantity}],
+        }
+        return await (api or self.api).post("/api/v1/orders", json=body, headers=headers)
+
+    async def new_order(self, quantity: int = ONE_LEVEL_QTY, **kwargs: Any) -> str:
+        response = await self.create_order(quantity, **kwargs)
+        assert response.status_code == 201, response.text
+        order_no: str = response.json()["order_no"]
+        return order_no
+
+    async def order(self, order_no: str, *, as_: str = "ops") -> dict[str, Any]:
+        response = await self.api.get(f"/api/v1/orders/{order_no}", headers=self[as_].headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def wait_for(self, order_no: str, status: str, *, timeout: float = 30) -> dict[str, Any]:
+        """Poll the order until it reaches ``status``; fail with where it is stuck otherwise."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            order = await self.order(order_no)
+            if order["status"] == status:
+                return order
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{order_no} is {order['status']}, never became {status}")
+            await asyncio.sleep(0.2)
+
+    async def act(
+        self, order_no: str, action: str, *, as_: str, json_body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        return await self.api.post(
+            f"/api/v1/orders/{order_no}/{action}", json=json_body, headers=self[as_].headers
+        )
+
+    async def decide(
+        self, order_no: str, *, as_: str, decision: str = "approve", comment: str | None = None
+    ) -> httpx.Response:
+        body: dict[str, Any] = {"decision": decision}
+        if comment is not None:
+            body["comment"] = comment
+        return await self.act(order_no, "decisions", as_=as_, json_body=body)
+
+    async def approve_levels(self, order_no: str, approvers: list[str]) -> dict[str, Any]:
+        await self.wait_for(order_no, "UNDER_REVIEW")
+        body: dict[str, Any] = {}
+        for approver in approvers:
+            response = await self.decide(order_no, as_=approver)
+            assert response.status_code == 200, response.text
+            body = response.json()
+        return body
+
+    async def report(self, order_no: str, step: str, event: str, **extra: Any) -> httpx.Response:
+        return await self.act(
+            order_no, "production-events", as_="prod", json_body={"step": step, "event": event, **extra}
+        )
+
+    async def finish_production(self, order_no: str) -> dict[str, Any]:
+        order = await self.wait_for(order_no, "IN_PRODUCTION")
+        for step in order["production"]["steps"]:
+            assert (await self.report(order_no, step["name"], "started")).status_code == 202
+            response = await self.report(order_no, step["name"], "completed", good_qty=1)
+            assert response.status_code == 202, response.text
+        return await self.wait_for(order_no, "AWAITING_SHIPMENT")
+
+    async def carrier_event(
+        self, tracking_no: str, status: str, *, location: str | None = "Shanghai hub",
+        occurred_at: datetime | None = None, secret: str | None = None,
+    ) -> httpx.Response:
+        """Post a tracking event signed the way the carrier signs it."""
+        body = json.dumps(
+            {
+                "tracking_no": tracking_no,
+                "status": status,
+                "location": location,
+                "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
+            }
+        ).encode()
+        signature = sign_body(body, secret or self.settings.carrier_webhook_secret)
+        return await self.api.post(
+            "/api/v1/carrier-events",
+            content=body,
+            headers={"Content-Type": "application/json", "X-Carrier-Signature": signature},
+        )
+
+
+async def make_world(
+    sessions: async_sessionmaker[AsyncSession], api: httpx.AsyncClient, settings: Settings
+) -> World:
+    world = World(api=api, sessions=sessions, settings=settings, tag=uuid.uuid4().hex[:6])
+    world.customer_id = await world.add_customer()
+    world.sku = await world.add_product()
+    for name, roles in [
+        ("sales", ["sales"]),
+        ("sup", ["supervisor"]),
+        ("sup2", ["supervisor"]),
+        ("mgr", ["manager"]),
+        ("mgr2", ["manager"]),
+        ("dir", ["director"]),
+        ("fin", ["finance"]),
+        ("ops", ["ops"]),
+        ("prod", ["production"]),
+        ("log", ["logistics"]),
+    ]:
+        await world.add_person(name, roles)
+    await world.add_person("customer", ["customer"], customer_id=world.customer_id)
+    other = await world.add_customer()
+    await world.add_person("stranger", ["customer"], customer_id=other)
+    return world

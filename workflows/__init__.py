@@ -1,0 +1,1 @@
+"""Temporal workflows: the source of truth for where every order stands."""

@@ -1,0 +1,116 @@
+"""What goes in and out of the order workflow: its input, update and signal payloads, and the
+live state its query returns. Plain dataclasses, shared with the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+TASK_QUEUE = "orders"
+
+# ApplicationError types a refused update carries; the API maps them to HTTP statuses.
+REFUSED_FORBIDDEN = "Forbidden"  # 403
+REFUSED_CONFLICT = "Conflict"  # 409
+REFUSED_INVALID = "Invalid"  # 422
+
+
+def workflow_id_for(order_no: str) -> str:
+    return f"order-{order_no}"
+
+
+@dataclass
+class OrderTimers:
+    """Durations in seconds, taken from configuration when the order starts."""
+
+    remind_after: float
+    escalate_after: float
+    auto_confirm_after: float
+
+
+@dataclass
+class OrderWorkflowInput:
+    order_no: str
+    created_by: str
+    timers: OrderTimers
+
+
+@dataclass
+class Actor:
+    """The authenticated person behind an update or signal."""
+
+    username: str
+    roles: list[str]
+
+
+@dataclass
+class DecisionRequest:
+    actor: Actor
+    decision: str  # approve | reject
+    comment: str | None = None
+
+
+@dataclass
+class ActionRequest:
+    """Cancel, hold, resume, dispatch or confirm delivery, with an optional reason."""
+
+    actor: Actor
+    reason: str | None = None
+
+
+@dataclass
+class ProductionReport:
+    event_id: str
+    reported_by: str
+    step: str
+    event: str  # started | completed
+    good_qty: int | None = None
+    scrap_qty: int | None = None
+    note: str | None = None
+
+
+@dataclass
+class CarrierUpdate:
+    tracking_no: str
+    status: str  # in_transit | out_for_delivery | delivered | exception
+    location: str | None
+    occurred_at: datetime
+
+
+@dataclass
+class DecisionState:
+    by: str
+    decision: str
+    comment: str | None
+    at: datetime
+
+
+@dataclass
+class LevelState:
+    level: int
+    role: str
+    status: str = "waiting"  # waiting | pending | approved | rejected | cancelled
+    escalated: bool = False
+    escalated_to: str | None = None
+    reminded: bool = False
+    decisions: list[DecisionState] = field(default_factory=list)
+
+
+@dataclass
+class StepState:
+    name: str
+    status: str = "pending"  # pending | started | completed
+
+
+@dataclass
+class OrderState:
+    """What the workflow knows right now; the query answer and the update result."""
+
+    order_no: str
+    status: str
+    held_from: str | None
+    since: datetime | None
+    waiting_on: str
+    current_level: int
+    levels: list[LevelState]
+    steps: list[StepState]
+    tracking_no: str | None

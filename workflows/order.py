@@ -1,0 +1,597 @@
+"""The order workflow: one durable execution per sales order, from entry to a terminal status.
+
+The main coroutine walks the order forward (validate, review, produce, ship, deliver, close).
+People act through updates, whose validators refuse a request before anything is written;
+machines report through signals. Every status change goes through ``_record_transition``, which
+writes PostgreSQL through an activity and keeps the search attributes and current details in
+step, so the Temporal UI and the database never disagree about where an order stands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inputs import (
+        CancellationRecord,
+        CarrierEventRecord,
+        DecisionRecord,
+        DispatchRecord,
+        LevelOpening,
+        ProductionEventRecord,
+        ReviewNoticeRecord,
+        ReviewOpening,
+        ShipmentBooking,
+        TransitionRecord,
+        ValidationOutcome,
+        WorkOrderPlan,
+    )
+    from activities.orders import OrderActivities
+    from domain.approval import review_levels_for_total
+    from domain.roles import Role, escalation_target
+    from domain.statuses import TERMINAL, OrderStatus, can_cancel, can_hold
+    from workflows import search_attributes as sa
+    from workflows.messages import (
+        REFUSED_CONFLICT,
+        REFUSED_FORBIDDEN,
+        REFUSED_INVALID,
+        ActionRequest,
+        Actor,
+        CarrierUpdate,
+        DecisionRequest,
+        DecisionState,
+        LevelState,
+        OrderState,
+        OrderWorkflowInput,
+        ProductionReport,
+        StepState,
+    )
+
+S = OrderStatus
+SYSTEM = "system"
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+
+
+class _OrderCancelled(Exception):
+    """Raised inside the main coroutine when a cancellation was accepted; caught in ``run``."""
+
+
+def _refuse(kind: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+@workflow.defn
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, params: OrderWorkflowInput) -> None:
+        self.params = params
+        self.status: OrderStatus = S.CREATED
+        self.held_from: OrderStatus | None = None
+        self.since = workflow.now()
+        self.levels: list[LevelState] = []
+        self.current_level = 0  # 1-based; 0 before review
+        self.steps: list[StepState] = []
+        self.tracking_no: str | None = None
+        self.seen_event_ids: set[str] = set()
+        self.delivered = False
+        self.dispatch_request: ActionRequest | None = None
+        self.confirm_request: ActionRequest | None = None
+        self.cancel_request: ActionRequest | None = None
+        self._transition_seq = 0
+        # Serialises everything that writes: handlers and the main coroutine take turns.
+        self._lock = asyncio.Lock()
+
+    # ----------------------------------------------------------------- main flow
+
+    @workflow.run
+    async def run(self, params: OrderWorkflowInput) -> str:
+        await self._record_transition(S.CREATED, params.created_by, "order entered")
+        try:
+            await self._walk_order()
+        except _OrderCancelled:
+            await self._compensate_cancellation()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status.value
+
+    async def _walk_order(self) -> None:
+        outcome: ValidationOutcome = await self._activity(
+            OrderActivities.validate_order, self.params.order_no
+        )
+        workflow.upsert_search_attributes(
+            [
+                sa.CUSTOMER_ID.value_set(outcome.customer_id),
+                sa.ORDER_TOTAL.value_set(float(outcome.total)),
+            ]
+        )
+        if not outcome.ok:
+            await self._advance(S.REJECTED, SYSTEM, "; ".join(outcome.reasons))
+            return
+
+        await self._prepare_review(Decimal(outcome.total))
+        await self._advance(S.UNDER_REVIEW, SYSTEM, "validated")
+        if not await self._review():
+            rejection = next(
+                d for level in self.levels for d in level.decisions if d.decision == "reject"
+            )
+            await self._advance(S.REJECTED, rejection.by, rejection.comment)
+            return
+        await self._advance(S.APPROVED, SYSTEM, "all review levels approved")
+
+        plan: WorkOrderPlan = await self._activity(
+            OrderActivities.create_work_order, self.params.order_no
+        )
+        self.steps = [StepState(name=step) for step in plan.steps]
+        await self._advance(
+            S.IN_PRODUCTION, SYSTEM, f"work order {plan.work_order_no} on {plan.line}"
+        )
+        await self._wait(lambda: all(step.status == "completed" for step in self.steps))
+
+        booking: ShipmentBooking = await self._activity(
+            OrderActivities.book_shipment, self.params.order_no
+        )
+        self.tracking_no = booking.tracking_no
+        await self._advance(
+            S.AWAITING_SHIPMENT, SYSTEM, f"{booking.carrier} {booking.tracking_no} booked"
+        )
+
+        await self._wait(lambda: self.dispatch_request is not None)
+        assert self.dispatch_request is not None
+        await self._activity(
+            OrderActivities.mark_dispatched, DispatchRecord(self.params.order_no, workflow.now())
+        )
+        await self._advance(
+            S.SHIPPED, self.dispatch_request.actor.username, self.dispatch_request.reason
+        )
+
+        await self._wait(lambda: self.delivered)
+        await self._advance(S.DELIVERED, SYSTEM, "carrier reported delivery")
+
+        confirm_timeout = timedelta(seconds=self.params.timers.auto_confirm_after)
+        confirmed = await self._wait(
+            lambda: self.confirm_request is not None, timeout=confirm_timeout
+        )
+        if confirmed and self.confirm_request is not None:
+            await self._advance(
+                S.COMPLETED, self.confirm_request.actor.username, "receipt confirmed"
+            )
+        else:
+            await self._advance(S.COMPLETED, SYSTEM, "auto-confirmed: no confirmation in time")
+
+    async def _prepare_review(self, total: Decimal) -> None:
+        """Set out the levels the policy asks for, with the first one open for decisions."""
+        roles = review_levels_for_total(total)
+        self.levels = [LevelState(level=i + 1, role=role.value) for i, role in enumerate(roles)]
+        await self._activity(
+            OrderActivities.open_review,
+            ReviewOpening(self.params.order_no, [r.value for r in roles]),
+        )
+        self._open_level(self.levels[0])
+
+    def _open_level(self, level: LevelState) -> None:
+        self.current_level = level.level
+        self.since = workflow.now()
+        level.status = "pending"
+        workflow.upsert_search_attributes([sa.REVIEW_LEVEL.value_set(level.level)])
+        self._show_details()
+
+    async def _review(self) -> bool:
+        """Walk the review levels in order; True when every level approved."""
+        for level in self.levels:
+            if level.status == "waiting":
+                self._open_level(level)
+            await self._activity(
+                OrderActivities.open_level,
+                LevelOpening(self.params.order_no, level.level, self.since),
+            )
+            await self._wait_for_decision(level)
+            if level.status == "rejected":
+                return False
+        return True
+
+    async def _wait_for_decision(self, level: LevelState) -> None:
+        """Wait for the level to be decided, reminding and then escalating when it stalls.
+
+        Only time spent outside ON_HOLD counts towards the reminder and escalation deadlines.
+        """
+        timers = self.params.timers
+        waited = 0.0
+        while level.status == "pending":
+            await self._wait(lambda: self.status != S.ON_HOLD)
+            if not level.reminded:
+                deadline: float | None = timers.remind_after
+            elif not level.escalated:
+                deadline = timers.escalate_after
+            else:
+                deadline = None
+            timeout = None if deadline is None else timedelta(seconds=max(deadline - waited, 0))
+            started = workflow.now()
+            happened = await self._wait(
+                lambda: level.status != "pending" or self.status == S.ON_HOLD, timeout=timeout
+            )
+            waited += (workflow.now() - started).total_seconds()
+            if happened:
+                continue
+            if not level.reminded:
+                level.reminded = True
+                await self._notify_level(level, "reminder")
+            else:
+                level.escalated = True
+                level.escalated_to = escalation_target(Role(level.role)).value
+                await self._notify_level(level, "escalation")
+                workflow.upsert_search_attributes([sa.ESCALATED.value_set(True)])
+                self._show_details()
+
+    async def _notify_level(self, level: LevelState, kind: str) -> None:
+        await self._activity(
+            OrderActivities.record_review_notice,
+            ReviewNoticeRecord(
+                order_no=self.params.order_no,
+                level=level.level,
+                kind=kind,
+                role=level.escalated_to
+                if kind == "escalation" and level.escalated_to
+                else level.role,
+                created_by=self.params.created_by,
+                at=workflow.now(),
+                escalated_to=level.escalated_to,
+            ),
+        )
+
+    async def _compensate_cancellation(self) -> None:
+        """Undo what the order had set in motion, then close it as CANCELLED."""
+        assert self.cancel_request is not None
+        await self._activity(
+            OrderActivities.cancel_fulfilment,
+            CancellationRecord(self.params.order_no, workflow.now()),
+        )
+        for level in self.levels:
+            if level.status in ("waiting", "pending"):
+                level.status = "cancelled"
+        async with self._lock:
+            await self._record_transition(
+                S.CANCELLED, self.cancel_request.actor.username, self.cancel_request.reason
+            )
+
+    # ----------------------------------------------------------------- helpers
+
+    async def _activity(self, fn: Callable[..., Any], arg: object) -> Any:
+        return await workflow.execute_activity_method(
+            fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
+
+    async def _wait(self, condition: Callable[[], bool], timeout: timedelta | None = None) -> bool:
+        """Wait for ``condition``; False on timeout. Raises ``_OrderCancelled`` on cancellation."""
+        try:
+            await workflow.wait_condition(
+                lambda: condition() or self.cancel_request is not None, timeout=timeout
+            )
+        except TimeoutError:
+            return False
+        if self.cancel_request is not None:
+            raise _OrderCancelled()
+        return True
+
+    async def _advance(self, target: OrderStatus, actor: str, reason: str | None) -> None:
+        """A transition of the main flow: it waits out a hold and yields to a cancellation."""
+        while True:
+            await self._wait(lambda: self.status != S.ON_HOLD)
+            async with self._lock:
+                if self.cancel_request is not None:
+                    raise _OrderCancelled()
+                if self.status == S.ON_HOLD:
+                    continue
+                await self._record_transition(target, actor, reason)
+                return
+
+    async def _record_transition(self, target: OrderStatus, actor: str, reason: str | None) -> None:
+        """Write the transition to PostgreSQL and make the new status visible everywhere."""
+        self._transition_seq += 1
+        now = workflow.now()
+        previous = None if self._transition_seq == 1 else self.status.value
+        await self._activity(
+            OrderActivities.record_transition,
+            TransitionRecord(
+                order_no=self.params.order_no,
+                seq=self._transition_seq,
+                from_status=previous,
+                to_status=target.value,
+                actor=actor,
+                reason=reason,
+                at=now,
+                held_from=self.held_from.value if target == S.ON_HOLD and self.held_from else None,
+            ),
+        )
+        self.status = target
+        self.since = now
+        workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set(target.value)])
+        self._show_details()
+
+    def _waiting_on(self) -> str:
+        if self.status == S.UNDER_REVIEW and self.current_level:
+            level = self.levels[self.current_level - 1]
+            who = (
+                level.role
+                if not level.escalated
+                else f"{level.role} or {level.escalated_to} (escalated)"
+            )
+            return f"{who} approval, level {level.level} of {len(self.levels)}"
+        return {
+            S.CREATED: "validation",
+            S.APPROVED: "production planning",
+            S.IN_PRODUCTION: "production to complete every step",
+            S.AWAITING_SHIPMENT: "logistics to dispatch",
+            S.SHIPPED: "the carrier to deliver",
+            S.DELIVERED: "the customer to confirm receipt",
+            S.ON_HOLD: "ops to resume",
+        }.get(self.status, "nothing: the order is closed")
+
+    def _show_details(self) -> None:
+        """Markdown current details for the Temporal UI: status, whom it waits on, since when."""
+        lines = [
+            f"**Status:** {self.status.value}",
+            f"**Waiting on:** {self._waiting_on()}",
+            f"**Since:** {self.since.isoformat(timespec='seconds')}",
+        ]
+        if self.held_from:
+            lines.append(f"**Resumes to:** {self.held_from.value}")
+        if self.levels:
+            lines.append("")
+            lines.append("| level | role | status |")
+            lines.append("| --- | --- | --- |")
+            for level in self.levels:
+                role = level.role + (f" → {level.escalated_to}" if level.escalated else "")
+                lines.append(f"| {level.level} | {role} | {level.status} |")
+        if self.steps:
+            done = sum(step.status == "completed" for step in self.steps)
+            lines.append("")
+            lines.append(f"**Production:** {done}/{len(self.steps)} steps completed")
+        if self.tracking_no:
+            lines.append(f"**Tracking:** {self.tracking_no}")
+        workflow.set_current_details("\n".join(lines))
+
+    def _snapshot(self) -> OrderState:
+        return OrderState(
+            order_no=self.params.order_no,
+            status=self.status.value,
+            held_from=self.held_from.value if self.held_from else None,
+            since=self.since,
+            waiting_on=self._waiting_on(),
+            current_level=self.current_level,
+            levels=[replace(level, decisions=list(level.decisions)) for level in self.levels],
+            steps=[replace(step) for step in self.steps],
+            tracking_no=self.tracking_no,
+        )
+
+    # ----------------------------------------------------------------- query
+
+    @workflow.query
+    def state(self) -> OrderState:
+        return self._snapshot()
+
+    # ----------------------------------------------------------------- review decisions
+
+    @workflow.update
+    async def decide(self, request: DecisionRequest) -> OrderState:
+        async with self._lock:
+            # The order may have moved while this update waited for the lock.
+            level = self._check_decision(request)
+            acting_role = self._acting_role(request.actor, level)
+            now = workflow.now()
+            await self._activity(
+                OrderActivities.record_decision,
+                DecisionRecord(
+                    order_no=self.params.order_no,
+                    level=level.level,
+                    decided_by=request.actor.username,
+                    acting_role=acting_role,
+                    decision=request.decision,
+                    comment=request.comment,
+                    at=now,
+                ),
+            )
+            level.decisions.append(
+                DecisionState(request.actor.username, request.decision, request.comment, now)
+            )
+            level.status = "approved" if request.decision == "approve" else "rejected"
+        # Answer once the main flow has acted on the decision, so the caller sees its effect.
+        await workflow.wait_condition(
+            lambda: self.current_level != level.level or self.status != S.UNDER_REVIEW
+        )
+        return self._snapshot()
+
+    @decide.validator
+    def _validate_decide(self, request: DecisionRequest) -> None:
+        self._check_decision(request)
+
+    def _check_decision(self, request: DecisionRequest) -> LevelState:
+        if request.decision not in ("approve", "reject"):
+            raise _refuse(REFUSED_INVALID, "decision must be 'approve' or 'reject'")
+        if request.decision == "reject" and not (request.comment or "").strip():
+            raise _refuse(REFUSED_INVALID, "a rejection needs a comment")
+        self._check_open(S.UNDER_REVIEW)
+        level = self.levels[self.current_level - 1]
+        if level.status != "pending":
+            raise _refuse(REFUSED_CONFLICT, f"level {level.level} is already decided")
+        user = request.actor.username
+        if user == self.params.created_by:
+            raise _refuse(REFUSED_FORBIDDEN, "the person who entered an order may not approve it")
+        for other in self.levels:
+            if any(d.by == user for d in other.decisions):
+                raise _refuse(
+                    REFUSED_FORBIDDEN,
+                    f"{user} already decided level {other.level}; one person decides one level",
+                )
+        self._acting_role(request.actor, level)
+        return level
+
+    def _acting_role(self, actor: Actor, level: LevelState) -> str:
+        """The role in which ``actor`` may decide ``level``, or a 403 refusal."""
+        allowed = [level.role] + (
+            [level.escalated_to] if level.escalated and level.escalated_to else []
+        )
+        for role in allowed:
+            if role in actor.roles:
+                return role
+        raise _refuse(
+            REFUSED_FORBIDDEN,
+            f"level {level.level} is decided by the {' or '.join(allowed)} role",
+        )
+
+    def _check_open(self, expected: OrderStatus) -> None:
+        if self.cancel_request is not None:
+            raise _refuse(REFUSED_CONFLICT, "the order is being cancelled")
+        if self.status != expected:
+            raise _refuse(
+                REFUSED_CONFLICT, f"the order is {self.status.value}, not {expected.value}"
+            )
+
+    # ----------------------------------------------------------------- cancel, hold, resume
+
+    @workflow.update
+    async def cancel(self, request: ActionRequest) -> OrderState:
+        async with self._lock:
+            self._check_cancel()
+            self.cancel_request = request
+        await workflow.wait_condition(lambda: self.status == S.CANCELLED)
+        return self._snapshot()
+
+    @cancel.validator
+    def _validate_cancel(self, request: ActionRequest) -> None:
+        self._check_cancel()
+
+    def _check_cancel(self) -> None:
+        if self.cancel_request is not None:
+            raise _refuse(REFUSED_CONFLICT, "the order is already being cancelled")
+        if self.dispatch_request is not None or not can_cancel(self.status, self.held_from):
+            raise _refuse(
+                REFUSED_CONFLICT, f"an order that is {self.status.value} can no longer be cancelled"
+            )
+
+    @workflow.update
+    async def hold(self, request: ActionRequest) -> OrderState:
+        async with self._lock:
+            self._check_hold()
+            self.held_from = self.status
+            await self._record_transition(S.ON_HOLD, request.actor.username, request.reason)
+        return self._snapshot()
+
+    @hold.validator
+    def _validate_hold(self, request: ActionRequest) -> None:
+        self._check_hold()
+
+    def _check_hold(self) -> None:
+        if self.cancel_request is not None:
+            raise _refuse(REFUSED_CONFLICT, "the order is being cancelled")
+        if self.status == S.ON_HOLD:
+            raise _refuse(REFUSED_CONFLICT, "the order is already on hold")
+        if not can_hold(self.status) or self.dispatch_request is not None:
+            raise _refuse(
+                REFUSED_CONFLICT, f"an order that is {self.status.value} cannot be put on hold"
+            )
+
+    @workflow.update
+    async def resume(self, request: ActionRequest) -> OrderState:
+        async with self._lock:
+            self._check_resume()
+            assert self.held_from is not None
+            target, self.held_from = self.held_from, None
+            await self._record_transition(target, request.actor.username, request.reason)
+        return self._snapshot()
+
+    @resume.validator
+    def _validate_resume(self, request: ActionRequest) -> None:
+        self._check_resume()
+
+    def _check_resume(self) -> None:
+        if self.cancel_request is not None:
+            raise _refuse(REFUSED_CONFLICT, "the order is being cancelled")
+        if self.status != S.ON_HOLD:
+            raise _refuse(REFUSED_CONFLICT, f"the order is {self.status.value}, not ON_HOLD")
+
+    # ----------------------------------------------------------------- logistics, receipt
+
+    @workflow.update
+    async def dispatch(self, request: ActionRequest) -> OrderState:
+        self._check_dispatch()
+        self.dispatch_request = request
+        await workflow.wait_condition(lambda: self.status in (S.SHIPPED, S.CANCELLED))
+        return self._snapshot()
+
+    @dispatch.validator
+    def _validate_dispatch(self, request: ActionRequest) -> None:
+        self._check_dispatch()
+
+    def _check_dispatch(self) -> None:
+        self._check_open(S.AWAITING_SHIPMENT)
+        if self.dispatch_request is not None:
+            raise _refuse(REFUSED_CONFLICT, "the order is already being dispatched")
+
+    @workflow.update
+    async def confirm_delivery(self, request: ActionRequest) -> OrderState:
+        self._check_confirm()
+        self.confirm_request = request
+        await workflow.wait_condition(lambda: self.status == S.COMPLETED)
+        return self._snapshot()
+
+    @confirm_delivery.validator
+    def _validate_confirm_delivery(self, request: ActionRequest) -> None:
+        self._check_confirm()
+
+    def _check_confirm(self) -> None:
+        self._check_open(S.DELIVERED)
+        if self.confirm_request is not None:
+            raise _refuse(REFUSED_CONFLICT, "receipt is already confirmed")
+
+    # ----------------------------------------------------------------- machine events
+
+    @workflow.signal
+    async def production_event(self, report: ProductionReport) -> None:
+        """A shop-floor report; duplicates and reports for unknown steps are ignored."""
+        async with self._lock:
+            if self.status != S.IN_PRODUCTION or report.event_id in self.seen_event_ids:
+                return
+            step = next((s for s in self.steps if s.name == report.step), None)
+            if step is None or step.status == "completed":
+                return
+            self.seen_event_ids.add(report.event_id)
+            await self._activity(
+                OrderActivities.record_production_event,
+                ProductionEventRecord(
+                    order_no=self.params.order_no,
+                    event_id=report.event_id,
+                    step=report.step,
+                    event=report.event,
+                    good_qty=report.good_qty,
+                    scrap_qty=report.scrap_qty,
+                    note=report.note,
+                    reported_by=report.reported_by,
+                    at=workflow.now(),
+                ),
+            )
+            step.status = "completed" if report.event == "completed" else "started"
+            self._show_details()
+
+    @workflow.signal
+    async def carrier_event(self, update: CarrierUpdate) -> None:
+        """A tracking event; the carrier's ``delivered`` moves a shipped order on."""
+        if self.status in TERMINAL:
+            return
+        await self._activity(
+            OrderActivities.record_carrier_event,
+            CarrierEventRecord(
+                update.tracking_no, update.status, update.location, update.occurred_at
+            ),
+        )
+        if update.status == "delivered":
+            self.delivered = True
