@@ -34,7 +34,6 @@ from tests.factories import World, make_world
 from worker import build_worker
 from workflows import search_attributes
 
-TEST_DATABASE = "orderflow_test"
 LONG = timedelta(hours=1)
 
 
@@ -44,14 +43,18 @@ def database_url() -> Iterator[str]:
     if configured:
         yield configured
         return
+    # A database of its own per run, so two test runs never share or drop each other's rows.
+    database = f"orderflow_test_{os.getpid()}"
     server = ensure_postgres(".data/postgres-test", "postgres", use_env=False)
     admin = server.url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {TEST_DATABASE}")
-    url = server.url.replace("/postgres?", f"/{TEST_DATABASE}?", 1)
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
+    url = server.url.replace("/postgres?", f"/{database}?", 1)
     upgrade_to_head(url)
     yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     server.stop()
 
 
@@ -132,3 +135,8 @@ async def world(api: httpx.AsyncClient, settings: Settings) -> AsyncIterator[Wor
         yield await make_world(create_session_factory(engine), api, settings)
     finally:
         await engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Replay runs last, so that it replays every order the other tests ran."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_replay.py"))

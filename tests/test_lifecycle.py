@@ -31,7 +31,9 @@ async def ship_and_deliver(world: World, order_no: str) -> dict[str, Any]:
     assert shipped.status_code == 200, shipped.text
     assert shipped.json()["status"] == "SHIPPED"
     now = datetime.now(UTC)
-    assert (await world.carrier_event(tracking_no, "in_transit", occurred_at=now)).status_code == 202
+    assert (
+        await world.carrier_event(tracking_no, "in_transit", occurred_at=now)
+    ).status_code == 202
     delivered = await world.carrier_event(
         tracking_no, "delivered", location="Acme dock 3", occurred_at=now + timedelta(hours=5)
     )

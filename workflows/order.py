@@ -89,6 +89,7 @@ class OrderWorkflow:
         self.confirm_request: ActionRequest | None = None
         self.cancel_request: ActionRequest | None = None
         self._transition_seq = 0
+        self._recorded_seq = 0
         # Serialises everything that writes: handlers and the main coroutine take turns.
         self._lock = asyncio.Lock()
 
@@ -295,27 +296,34 @@ class OrderWorkflow:
                 return
 
     async def _record_transition(self, target: OrderStatus, actor: str, reason: str | None) -> None:
-        """Write the transition to PostgreSQL and make the new status visible everywhere."""
+        """Make the new status visible everywhere and write it to PostgreSQL.
+
+        The workflow takes the new status before the write, so that anyone who reads it in
+        PostgreSQL and acts at once finds the workflow already there. Callers hold the lock,
+        so nothing else acts on the order until the write is done.
+        """
         self._transition_seq += 1
         now = workflow.now()
-        previous = None if self._transition_seq == 1 else self.status.value
-        await self._activity(
-            OrderActivities.record_transition,
-            TransitionRecord(
-                order_no=self.params.order_no,
-                seq=self._transition_seq,
-                from_status=previous,
-                to_status=target.value,
-                actor=actor,
-                reason=reason,
-                at=now,
-                held_from=self.held_from.value if target == S.ON_HOLD and self.held_from else None,
-            ),
+        record = TransitionRecord(
+            order_no=self.params.order_no,
+            seq=self._transition_seq,
+            from_status=None if self._transition_seq == 1 else self.status.value,
+            to_status=target.value,
+            actor=actor,
+            reason=reason,
+            at=now,
+            held_from=self.held_from.value if target == S.ON_HOLD and self.held_from else None,
         )
         self.status = target
         self.since = now
         workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set(target.value)])
         self._show_details()
+        await self._activity(OrderActivities.record_transition, record)
+        self._recorded_seq = record.seq
+
+    def _settled(self) -> bool:
+        """Whether PostgreSQL already shows every transition the workflow made."""
+        return self._recorded_seq == self._transition_seq
 
     def _waiting_on(self) -> str:
         if self.status == S.UNDER_REVIEW and self.current_level:
@@ -406,7 +414,10 @@ class OrderWorkflow:
             level.status = "approved" if request.decision == "approve" else "rejected"
         # Answer once the main flow has acted on the decision, so the caller sees its effect.
         await workflow.wait_condition(
-            lambda: self.current_level != level.level or self.status != S.UNDER_REVIEW
+            lambda: (
+                (self.current_level != level.level or self.status != S.UNDER_REVIEW)
+                and self._settled()
+            )
         )
         return self._snapshot()
 
@@ -463,7 +474,7 @@ class OrderWorkflow:
         async with self._lock:
             self._check_cancel()
             self.cancel_request = request
-        await workflow.wait_condition(lambda: self.status == S.CANCELLED)
+        await workflow.wait_condition(lambda: self.status == S.CANCELLED and self._settled())
         return self._snapshot()
 
     @cancel.validator
@@ -525,7 +536,9 @@ class OrderWorkflow:
     async def dispatch(self, request: ActionRequest) -> OrderState:
         self._check_dispatch()
         self.dispatch_request = request
-        await workflow.wait_condition(lambda: self.status in (S.SHIPPED, S.CANCELLED))
+        await workflow.wait_condition(
+            lambda: self.status in (S.SHIPPED, S.CANCELLED) and self._settled()
+        )
         return self._snapshot()
 
     @dispatch.validator
@@ -541,7 +554,7 @@ class OrderWorkflow:
     async def confirm_delivery(self, request: ActionRequest) -> OrderState:
         self._check_confirm()
         self.confirm_request = request
-        await workflow.wait_condition(lambda: self.status == S.COMPLETED)
+        await workflow.wait_condition(lambda: self.status == S.COMPLETED and self._settled())
         return self._snapshot()
 
     @confirm_delivery.validator

@@ -1,0 +1,79 @@
+"""Replay: the current workflow code must replay every recorded order history unchanged.
+
+Two sources: the histories committed in ``tests/histories`` (orders recorded by earlier
+versions: a change that would break running orders fails here until it is guarded with
+``workflow.patched``), and every order this test session ran, whatever path it took.
+``RECORD_HISTORIES=1`` saves one history per distinct path of this session into
+``tests/histories``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer
+
+from config import Settings
+from workflows.order import OrderWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def committed_histories() -> list[WorkflowHistory]:
+    return [
+        WorkflowHistory.from_json(path.stem, path.read_text())
+        for path in sorted(HISTORIES.glob("*.json"))
+    ]
+
+
+async def session_histories(client: Client, settings: Settings) -> list[WorkflowHistory]:
+    query = f'TaskQueue = "{settings.task_queue}"'
+    return [
+        await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
+        async for wf in client.list_workflows(query)
+    ]
+
+
+def path_of(history: WorkflowHistory) -> str:
+    """The statuses an order went through, its review depth and whether it escalated."""
+    statuses: list[str] = []
+    levels, escalated = 0, False
+    for event in history.events:
+        attributes = event.upsert_workflow_search_attributes_event_attributes
+        fields = attributes.search_attributes.indexed_fields
+        if "OrderStatus" in fields:
+            statuses.append(json.loads(fields["OrderStatus"].data).lower())
+        if "ReviewLevel" in fields:
+            levels = max(levels, int(json.loads(fields["ReviewLevel"].data)))
+        escalated = escalated or ("Escalated" in fields and json.loads(fields["Escalated"].data))
+    return "-".join([*statuses, f"{levels}-levels"] + (["escalated"] if escalated else []))
+
+
+async def test_recorded_histories_replay(temporal_client: Client, settings: Settings) -> None:
+    committed = committed_histories()
+    recorded = await session_histories(temporal_client, settings)
+    histories = committed + recorded
+    assert histories, "no history to replay: run the other tests first (see pytest ordering)"
+
+    async def each() -> AsyncIterator[WorkflowHistory]:
+        for history in histories:
+            yield history
+
+    results = await Replayer(workflows=[OrderWorkflow]).replay_workflows(
+        each(), raise_on_replay_failure=False
+    )
+    failures = {wid: str(err) for wid, err in results.replay_failures.items()}
+    assert failures == {}
+    assert len(recorded) >= 1
+
+    if os.environ.get("RECORD_HISTORIES"):
+        HISTORIES.mkdir(exist_ok=True)
+        by_path = {path_of(history): history for history in recorded}
+        for path, history in by_path.items():
+            name = re.sub(r"[^a-z0-9_-]", "", path)[:150]
+            (HISTORIES / f"{name}.json").write_text(history.to_json())

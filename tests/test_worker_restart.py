@@ -1,0 +1,97 @@
+"""A worker killed in the middle of an order: another one picks the order up where it was."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from temporalio.client import Client
+
+from config import Settings
+from db.models import Order, ProductionEvent, StatusHistory
+from tests.factories import World
+from tests.test_lifecycle import HAPPY_PATH
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def worker_process(settings: Settings, temporal_client: Client) -> Iterator[Any]:
+    """Starts ``python worker.py`` on a task queue of its own; yields a starter function."""
+    task_queue = f"orders-restart-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
+        "TASK_QUEUE": task_queue,
+    }
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen([sys.executable, "worker.py"], cwd=PROJECT_ROOT, env=env)
+        started.append(process)
+        return process
+
+    start.task_queue = task_queue  # type: ignore[attr-defined]
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_order_survives_a_killed_worker(
+    world: World, api_with: Any, worker_process: Any
+) -> None:
+    first = worker_process()
+    async with api_with(task_queue=worker_process.task_queue) as api:
+        world.api = api
+        order_no = await world.new_order()
+        await world.approve_levels(order_no, ["sup"])
+        order = await world.wait_for(order_no, "IN_PRODUCTION")
+        steps = [step["name"] for step in order["production"]["steps"]]
+        assert (await world.report(order_no, steps[0], "started")).status_code == 202
+
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+
+        # Reports sent while no worker runs wait in Temporal and are not lost.
+        for step in steps:
+            assert (await world.report(order_no, step, "completed", good_qty=1)).status_code == 202
+        await asyncio.sleep(1)
+        assert (await world.order(order_no))["status"] == "IN_PRODUCTION"
+
+        worker_process()
+        order = await world.wait_for(order_no, "AWAITING_SHIPMENT", timeout=60)
+        assert (await world.act(order_no, "dispatch", as_="log")).status_code == 200
+        await world.carrier_event(order["shipment"]["tracking_no"], "delivered")
+        await world.wait_for(order_no, "DELIVERED")
+        done = await world.act(order_no, "confirm-delivery", as_="customer")
+        assert done.status_code == 200, done.text
+
+    order = done.json()
+    assert [(h["from_status"], h["to_status"]) for h in order["history"]] == HAPPY_PATH
+    async with world.sessions() as session:
+        history_rows = await session.scalar(
+            select(func.count())
+            .select_from(StatusHistory)
+            .join(Order, Order.id == StatusHistory.order_id)
+            .where(Order.order_no == order_no)
+        )
+        production_rows = await session.scalar(
+            select(func.count())
+            .select_from(ProductionEvent)
+            .join(Order, Order.id == ProductionEvent.order_id)
+            .where(Order.order_no == order_no)
+        )
+    assert history_rows == len(HAPPY_PATH)
+    assert production_rows == 1 + len(steps)
