@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -74,9 +75,14 @@ async def main(carrier: CarrierAdapter | None = None) -> None:
     await ensure_search_attributes(client, settings.temporal_namespace)
     engine = create_engine(settings.sqlalchemy_url)
     activities = OrderActivities(create_session_factory(engine), carrier or BuiltinCarrier())
+    # SIGTERM (docker stop, the dev stack) and Ctrl-C both let running activities finish.
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
-        logging.info("polling task queue %s on %s", settings.task_queue, settings.temporal_address)
-        await build_worker(client, settings, activities).run()
+        async with build_worker(client, settings, activities):
+            logging.info("polling %s on %s", settings.task_queue, settings.temporal_address)
+            await stop.wait()
     finally:
         await engine.dispose()
 

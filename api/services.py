@@ -4,8 +4,8 @@ turning people's requests into workflow starts, updates and signals."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import binascii
+import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime

@@ -167,7 +167,10 @@ class World:
 
     async def report(self, order_no: str, step: str, event: str, **extra: Any) -> httpx.Response:
         return await self.act(
-            order_no, "production-events", as_="prod", json_body={"step": step, "event": event, **extra}
+            order_no,
+            "production-events",
+            as_="prod",
+            json_body={"step": step, "event": event, **extra},
         )
 
     async def finish_production(self, order_no: str) -> dict[str, Any]:
@@ -179,8 +182,13 @@ class World:
         return await self.wait_for(order_no, "AWAITING_SHIPMENT")
 
     async def carrier_event(
-        self, tracking_no: str, status: str, *, location: str | None = "Shanghai hub",
-        occurred_at: datetime | None = None, secret: str | None = None,
+        self,
+        tracking_no: str,
+        status: str,
+        *,
+        location: str | None = "Shanghai hub",
+        occurred_at: datetime | None = None,
+        secret: str | None = None,
     ) -> httpx.Response:
         """Post a tracking event signed the way the carrier signs it."""
         body = json.dumps(

@@ -1,0 +1,474 @@
+"""``python -m devstack run``: the whole product on one machine, in the foreground.
+
+Start-up order, and why:
+
+1. refuse early if a port we need is taken (most often: another ``make run``);
+2. find or build the Temporal CLI before starting anything, so a long first build that the user
+   interrupts leaves nothing behind;
+3. start the Temporal dev server (it boots while PostgreSQL starts and migrations run);
+4. PostgreSQL (embedded unless ``DATABASE_URL`` is set), then ``python -m db.migrate``;
+5. wait for Temporal, then ``python -m db.seed`` (idempotent);
+6. the worker and the API; wait for ``GET /healthz``; print where everything is.
+
+Children run in their own sessions, so a Ctrl-C reaches only this supervisor, which then stops
+them in order — API and worker first, then Temporal, then PostgreSQL — with SIGTERM, and SIGKILL
+for any that linger. If any child dies on its own, everything is stopped the same way. Data in
+``.data/`` (PostgreSQL's data directory and Temporal's SQLite file) is kept between runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from devstack.paths import data_root, int_setting, project_root, setting
+from devstack.postgres import PostgresError, PostgresHandle, ensure_postgres
+from devstack.temporal_cli import TemporalCliError, ensure_temporal_cli
+from devstack.temporal_server import dev_server_command, start_sdk_dev_server, wait_for_temporal
+
+T = TypeVar("T")
+
+DEMO_USERS: list[tuple[str, str]] = [
+    ("sales1", "sales"),
+    ("sup1", "supervisor"),
+    ("sup2", "supervisor"),
+    ("mgr1", "manager"),
+    ("dir1", "director"),
+    ("fin1", "finance"),
+    ("prod1", "production"),
+    ("log1", "logistics"),
+    ("ops1", "ops"),
+    ("acme", "customer ACME"),
+]
+DEMO_PASSWORD = "demo-pass"
+
+_STARTUP_TIMEOUT = 90.0  # seconds; generous for a 2-core machine booting everything at once
+_GRACE_SECONDS = 8.0  # how long a child may take to exit after SIGTERM before SIGKILL
+_PR_SET_PDEATHSIG = 1
+
+
+class StartupError(Exception):
+    """Start-up cannot continue; the message is one sentence for the user."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C, SIGTERM or SIGHUP arrived (or a child died) while starting up."""
+
+
+def _log(message: str) -> None:
+    print(f"devstack: {message}", flush=True)
+
+
+def _die_with_parent() -> None:
+    """In a freshly forked child: get SIGTERM if the supervisor itself is killed (Linux only).
+
+    The children run in their own sessions so that Ctrl-C does not hit them all at once; this
+    keeps them from outliving a supervisor that was killed without a chance to clean up.
+    """
+    if _libc_prctl is not None:
+        _libc_prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    # Loaded once in the parent: a forked child must not import or dlopen anything.
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+_libc_prctl = _load_prctl()
+
+
+def port_in_use(port: int) -> bool:
+    """Whether something already listens on TCP ``port`` (any local IPv4 address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR ignores connections lingering in TIME_WAIT but still conflicts with a
+        # listening socket, which is exactly "another server owns this port".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return True
+    return False
+
+
+@dataclass
+class Child:
+    """A process we started, with the task copying its output to our terminal."""
+
+    name: str
+    process: asyncio.subprocess.Process
+    pump: asyncio.Task[None] | None = None
+    #: Set once we asked it to stop: the dev server's shutdown chatter is not worth showing.
+    quiet: bool = False
+
+
+@dataclass
+class DevStack:
+    """Everything ``run`` started, so that it can all be stopped again in the right order."""
+
+    stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    children: list[Child] = field(default_factory=list)
+    postgres: PostgresHandle | None = None
+    sdk_server: WorkflowEnvironment | None = None
+    exit_code: int = 0
+
+    # -- settings ---------------------------------------------------------------------------
+
+    api_host: str = field(default_factory=lambda: setting("API_HOST") or "0.0.0.0")
+    api_port: int = field(default_factory=lambda: int_setting("API_PORT", 8000))
+    temporal_port: int = field(default_factory=lambda: int_setting("TEMPORAL_PORT", 7233))
+    temporal_ui_port: int = field(default_factory=lambda: int_setting("TEMPORAL_UI_PORT", 8233))
+    namespace: str = field(default_factory=lambda: setting("TEMPORAL_NAMESPACE") or "default")
+    external_temporal: str | None = field(default_factory=lambda: setting("TEMPORAL_ADDRESS"))
+
+    @property
+    def temporal_address(self) -> str:
+        """Where the worker and the API find Temporal."""
+        return self.external_temporal or f"127.0.0.1:{self.temporal_port}"
+
+    # -- processes --------------------------------------------------------------------------
+
+    async def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
+        """Start ``argv`` in its own session, its output prefixed with ``name``."""
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=project_root(),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        child = Child(name, process)
+        child.pump = asyncio.create_task(_pump(child))
+        self.children.append(child)
+        return child
+
+    async def run_step(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        """Run a one-shot command (migrations, seeding) to completion; fail start-up if it fails."""
+        child = await self.spawn(name, argv, env)
+        code = await self.until_stopped(child.process.wait())
+        if child.pump is not None:
+            await child.pump
+        self.children.remove(child)
+        if code != 0:
+            raise StartupError(f"`{' '.join(argv[1:])}` failed with exit code {code}.")
+
+    async def until_stopped(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable``, or raise :class:`Interrupted` if a stop is requested first."""
+        task: asyncio.Future[T] = asyncio.ensure_future(awaitable)
+        stop = asyncio.ensure_future(self.stop_requested.wait())
+        racing: list[asyncio.Future[Any]] = [task, stop]
+        await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        raise Interrupted
+
+    def raise_if_stopped(self) -> None:
+        """Raise :class:`Interrupted` if a stop was requested while we were busy."""
+        if self.stop_requested.is_set():
+            raise Interrupted
+
+    def child_env(self) -> dict[str, str]:
+        """The environment for our children: ours plus where PostgreSQL and Temporal are."""
+        env = dict(os.environ)
+        assert self.postgres is not None
+        env["DATABASE_URL"] = self.postgres.url
+        env["TEMPORAL_ADDRESS"] = self.temporal_address
+        env["TEMPORAL_NAMESPACE"] = self.namespace
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    def check_ports(self) -> None:
+        """Refuse to start if a port we are about to listen on is taken."""
+        wanted = [("API", "API_PORT", self.api_port)]
+        if self.external_temporal is None:
+            wanted += [
+                ("Temporal", "TEMPORAL_PORT", self.temporal_port),
+                ("Temporal UI", "TEMPORAL_UI_PORT", self.temporal_ui_port),
+            ]
+        for label, variable, port in wanted:
+            if port_in_use(port):
+                raise StartupError(
+                    f"Port {port} ({label}) is already in use — is another `make run` running? "
+                    f"Stop it, or choose another port with {variable}=..."
+                )
+
+    async def start_temporal(self, cli: Path | None) -> Child | None:
+        """Start the dev server from ``cli``, or through the SDK download when there is none."""
+        db_file = data_root() / "temporal" / "temporal.db"
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        if cli is not None:
+            _log(f"starting the Temporal dev server ({cli}) on 127.0.0.1:{self.temporal_port}")
+            argv = dev_server_command(
+                cli,
+                port=self.temporal_port,
+                ui_port=self.temporal_ui_port,
+                db_filename=db_file,
+                namespace=self.namespace,
+            )
+            return await self.spawn("temporal", argv, dict(os.environ))
+        _log("no Temporal CLI found; trying the Temporal SDK's download of the dev server")
+        try:
+            self.sdk_server = await self.until_stopped(
+                start_sdk_dev_server(
+                    port=self.temporal_port,
+                    ui_port=self.temporal_ui_port,
+                    db_filename=db_file,
+                    namespace=self.namespace,
+                )
+            )
+        except Interrupted:
+            raise
+        except Exception as exc:
+            _log(f"the download failed: {exc}")
+            raise StartupError(
+                "No Temporal dev server is available: install Go 1.25+ (the Temporal CLI is then "
+                "built once, automatically) or the Temporal CLI (on PATH, or set TEMPORAL_CLI)."
+            ) from exc
+        return None
+
+    async def start(self) -> None:
+        """Bring the whole stack up, or raise :class:`StartupError` / :class:`Interrupted`."""
+        self.check_ports()
+        python = sys.executable
+
+        cli: Path | None = None
+        if self.external_temporal is None:
+            try:
+                # Blocking (a first-time Go build takes minutes). Ctrl-C reaches `go` directly,
+                # as it shares our terminal; the yield below lets our handler record the stop.
+                cli = ensure_temporal_cli()
+            except TemporalCliError as exc:
+                await asyncio.sleep(0.05)
+                self.raise_if_stopped()
+                _log(f"{exc} Falling back to the Temporal SDK's download.")
+            await asyncio.sleep(0.05)
+            self.raise_if_stopped()
+            temporal = await self.start_temporal(cli)
+        else:
+            _log(f"using the Temporal server at {self.external_temporal} (TEMPORAL_ADDRESS)")
+            temporal = None
+
+        _log("starting PostgreSQL" if setting("DATABASE_URL") is None else "using DATABASE_URL")
+        try:
+            # Not interruptible on purpose: abandoning a half-started server would leak it.
+            self.postgres = await asyncio.to_thread(ensure_postgres)
+        except PostgresError as exc:
+            raise StartupError(str(exc)) from exc
+        self.raise_if_stopped()
+        env = self.child_env()
+
+        await self.run_step("migrate", [python, "-m", "db.migrate"], env)
+
+        _log(f"waiting for Temporal at {self.temporal_address}")
+        try:
+            await self.until_stopped(
+                wait_for_temporal(
+                    self.temporal_address,
+                    self.namespace,
+                    within=_STARTUP_TIMEOUT,
+                    process=temporal.process if temporal else None,
+                )
+            )
+        except (TimeoutError, RuntimeError) as exc:
+            raise StartupError(f"Temporal is not available: {exc}.") from exc
+
+        await self.run_step("seed", [python, "-m", "db.seed"], env)
+
+        await self.spawn("worker", [python, "worker.py"], env)
+        api_argv = [python, "-m", "uvicorn", "api.app:app", "--host", self.api_host]
+        await self.spawn("api", [*api_argv, "--port", str(self.api_port)], env)
+        await self.until_stopped(self.wait_for_api())
+        self.print_banner()
+
+    async def wait_for_api(self) -> None:
+        """Poll ``GET /healthz`` until it answers 200; fail if any child dies meanwhile."""
+        url = f"http://127.0.0.1:{self.api_port}/healthz"
+        deadline = time.monotonic() + _STARTUP_TIMEOUT
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                for child in self.children:
+                    if child.process.returncode is not None:
+                        raise StartupError(
+                            f"The {child.name} process exited with code "
+                            f"{child.process.returncode} during start-up; see its output above."
+                        )
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url)).status_code == 200:
+                        return
+                await asyncio.sleep(0.5)
+        raise StartupError(f"The API did not answer {url} within {_STARTUP_TIMEOUT:.0f}s.")
+
+    def print_banner(self) -> None:
+        """Tell the user where everything is and how to log in."""
+        ui = (
+            f"http://localhost:{self.temporal_ui_port}"
+            if self.external_temporal is None
+            else f"(the UI of your Temporal server at {self.external_temporal})"
+        )
+        assert self.postgres is not None
+        database = "embedded, data in .data/postgres" if self.postgres.embedded else "DATABASE_URL"
+        users = [f"{name} ({role})" for name, role in DEMO_USERS]
+        lines = [
+            "",
+            "=" * 72,
+            "  Order flow is running.",
+            f"  API docs      http://localhost:{self.api_port}/docs",
+            f"  Temporal UI   {ui}",
+            f"  PostgreSQL    {database}",
+            f"  Demo logins (demo only — never deploy these), password {DEMO_PASSWORD}:",
+        ]
+        lines += _wrap(users, indent="    ", width=72)
+        lines += ["  Ctrl-C stops everything.", "=" * 72, ""]
+        print("\n".join(lines), flush=True)
+
+    # -- supervision and shutdown -----------------------------------------------------------
+
+    async def supervise(self) -> None:
+        """Return when a stop is requested or any child exits (which is then an error)."""
+        waits = {asyncio.create_task(c.process.wait()): c for c in self.children}
+        stop = asyncio.create_task(self.stop_requested.wait())
+        done, _ = await asyncio.wait([*waits, stop], return_when=asyncio.FIRST_COMPLETED)
+        for task in [*waits, stop]:
+            task.cancel()
+        for task in done:
+            if task in waits:
+                child = waits[task]
+                _log(f"{child.name} exited with code {child.process.returncode}; stopping")
+                self.exit_code = 1
+
+    async def shutdown(self) -> None:
+        """Stop everything we started: app processes, then Temporal, then PostgreSQL."""
+        apps = [c for c in self.children if c.name != "temporal"]
+        servers = [c for c in self.children if c.name == "temporal"]
+        started_something = bool(self.children or self.sdk_server or self.postgres)
+        if started_something:
+            _log("stopping")
+        await asyncio.gather(*(_terminate(c) for c in apps))
+        await asyncio.gather(*(_terminate(c) for c in servers))
+        if self.sdk_server is not None:
+            with contextlib.suppress(Exception):
+                await self.sdk_server.shutdown()
+            self.sdk_server = None
+        self.children.clear()
+        if self.postgres is not None:
+            await asyncio.to_thread(self.postgres.stop)
+            self.postgres = None
+        if started_something:
+            _log("stopped")
+
+
+async def _pump(child: Child) -> None:
+    """Copy a child's output to our stdout, each line prefixed with the child's name."""
+    stream = child.process.stdout
+    assert stream is not None
+    prefix = f"{child.name:>8} | ".encode()
+    out = sys.stdout.buffer
+    while True:
+        try:
+            line = await stream.readline()
+        except ValueError:  # a single line longer than the stream's buffer limit
+            line = await stream.read(65536)
+        if not line:
+            return
+        if child.quiet:
+            continue
+        out.write(prefix + line if line.endswith(b"\n") else prefix + line + b"\n")
+        out.flush()
+
+
+async def _terminate(child: Child) -> None:
+    """SIGTERM a child's whole process group; SIGKILL it if it outlives the grace period."""
+    process = child.process
+    if process.returncode is None:
+        child.quiet = child.name == "temporal"
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), _GRACE_SECONDS)
+        except TimeoutError:
+            _log(f"{child.name} did not stop within {_GRACE_SECONDS:.0f}s; killing it")
+            _signal_group(process.pid, signal.SIGKILL)
+            await process.wait()
+    # Stragglers in its group (if any) go too; the group id is the child's pid.
+    _signal_group(process.pid, signal.SIGKILL)
+    if child.pump is not None:
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(child.pump, 2)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _wrap(items: list[str], *, indent: str, width: int) -> list[str]:
+    """Lay ``items`` out comma-separated over as many lines as ``width`` requires."""
+    lines: list[str] = []
+    current = ""
+    for item in items:
+        candidate = f"{current}, {item}" if current else item
+        if current and len(indent) + len(candidate) + 1 > width:
+            lines.append(f"{indent}{current},")
+            current = item
+        else:
+            current = candidate
+    if current:
+        lines.append(indent + current)
+    return lines
+
+
+async def _main() -> int:
+    stack = DevStack()
+    loop = asyncio.get_running_loop()
+
+    def request_stop(*_: Any) -> None:
+        stack.stop_requested.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, request_stop)
+    try:
+        try:
+            await stack.start()
+        except StartupError as exc:
+            print(f"devstack: {exc}", file=sys.stderr, flush=True)
+            return 1
+        except Interrupted:
+            return 0
+        await stack.supervise()
+        return stack.exit_code
+    finally:
+        # A second Ctrl-C must not abandon the shutdown half-way.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, lambda: _log("already stopping, please wait"))
+        await stack.shutdown()
+
+
+def main() -> int:
+    """Entry point of ``python -m devstack run``; returns the process exit code."""
+    return asyncio.run(_main())
