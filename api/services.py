@@ -294,7 +294,7 @@ async def review_notices_for(session: AsyncSession, user: User) -> list[schemas.
         schemas.ReviewNoticePublic(
             order_no=order_no, level=notice.level, kind=notice.kind, role=notice.role, at=notice.at
         )
-        for notice, order_no in rows.tuples()
+        for notice, order_no in rows
     ]
 
 
@@ -315,8 +315,10 @@ async def create_order(
     starts, so the same key can never yield two orders; a repeated request (also one retried
     after a crash between commit and start) finds the entry and makes sure its workflow runs.
     """
+    # Read before the commit: a rollback after a lost race expires every loaded object.
+    username = user.username
     if idempotency_key is not None:
-        existing = await _order_for_key(session, user, idempotency_key)
+        existing = await _order_for_key(session, username, idempotency_key)
         if existing is not None:
             await _start_workflow(temporal, settings, existing)
             return existing, False
@@ -331,7 +333,7 @@ async def create_order(
         customer_id=customer.id,
         status=OrderStatus.CREATED.value,
         currency="CNY",
-        created_by=user.username,
+        created_by=username,
         idempotency_key=idempotency_key,
         rejection_reasons=[],
         lines=[
@@ -354,7 +356,7 @@ async def create_order(
         # A concurrent request with the same key won the race: answer with its order.
         await session.rollback()
         assert idempotency_key is not None
-        winner = await _order_for_key(session, user, idempotency_key)
+        winner = await _order_for_key(session, username, idempotency_key)
         if winner is None:
             raise
         await _start_workflow(temporal, settings, winner)
@@ -364,11 +366,11 @@ async def create_order(
     return order, True
 
 
-async def _order_for_key(session: AsyncSession, user: User, key: str) -> Order | None:
+async def _order_for_key(session: AsyncSession, username: str, key: str) -> Order | None:
     return (
         await session.scalars(
             select(Order)
-            .where(Order.created_by == user.username, Order.idempotency_key == key)
+            .where(Order.created_by == username, Order.idempotency_key == key)
             .options(selectinload(Order.lines))
         )
     ).one_or_none()
