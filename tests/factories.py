@@ -11,11 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.security import hash_password, issue_token, sign_body
 from config import Settings
-from db.models import Customer, Product, User
+from db.models import Customer, Order, Product, User
 
 # Hashing is deliberately slow; every test user shares one hash of this password.
 TEST_PASSWORD = "test-pass"
@@ -97,7 +98,28 @@ class World:
         self.people[name] = person
         return person
 
+    async def rows_for(self, model: Any, order_no: str) -> int:
+        """How many rows of ``model`` (a table with an ``order_id``) belong to the order."""
+        async with self.sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(model)
+                .join(Order, Order.id == model.order_id)
+                .where(Order.order_no == order_no)
+            )
+        return int(count or 0)
+
     # ------------------------------------------------------------------ orders through the API
+
+    async def order_nos(self, customer_id: int) -> list[str]:
+        """Order numbers of the customer's orders as ops lists them, newest first."""
+        response = await self.api.get(
+            "/api/v1/orders",
+            params={"customer_id": customer_id, "limit": 200},
+            headers=self["ops"].headers,
+        )
+        assert response.status_code == 200, response.text
+        return [order["order_no"] for order in response.json()["data"]]
 
     async def create_order(
         self,

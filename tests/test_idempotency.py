@@ -14,14 +14,6 @@ from workflows.messages import workflow_id_for
 ORDERS = "/api/v1/orders"
 
 
-async def order_nos(world: World, customer_id: int) -> list[str]:
-    response = await world.api.get(
-        ORDERS, params={"customer_id": customer_id, "limit": 200}, headers=world["ops"].headers
-    )
-    assert response.status_code == 200, response.text
-    return [order["order_no"] for order in response.json()["data"]]
-
-
 async def workflow_count(temporal_client: Client, order_no: str) -> int:
     query = f'WorkflowId = "{workflow_id_for(order_no)}"'
     return len([wf async for wf in temporal_client.list_workflows(query)])
@@ -31,7 +23,7 @@ async def assert_one_order_one_workflow(
     world: World, temporal_client: Client, customer_id: int, order_no: str
 ) -> None:
     order = await world.wait_for(order_no, "UNDER_REVIEW")
-    assert await order_nos(world, customer_id) == [order_no]
+    assert await world.order_nos(customer_id) == [order_no]
     assert [h["to_status"] for h in order["history"]].count("UNDER_REVIEW") == 1
     assert [h["to_status"] for h in order["history"]] == ["CREATED", "UNDER_REVIEW"]
     assert await workflow_count(temporal_client, order_no) == 1
@@ -64,7 +56,7 @@ async def test_the_same_key_again_returns_the_same_order(
     assert third.headers.get("Idempotent-Replayed") == "true"
     assert third.json()["order_no"] == order_no
     assert third.json()["status"] == "UNDER_REVIEW"
-    assert await order_nos(world, world.customer_id) == [order_no]
+    assert await world.order_nos(world.customer_id) == [order_no]
     assert await workflow_count(temporal_client, order_no) == 1
 
 
@@ -95,7 +87,7 @@ async def test_a_different_key_enters_a_different_order(world: World) -> None:
     assert first != second
     await world.wait_for(first, "UNDER_REVIEW")
     await world.wait_for(second, "UNDER_REVIEW")
-    assert sorted(await order_nos(world, world.customer_id)) == sorted([first, second])
+    assert sorted(await world.order_nos(world.customer_id)) == sorted([first, second])
 
 
 async def test_keys_belong_to_the_user_who_sent_them(world: World) -> None:
@@ -112,7 +104,7 @@ async def test_keys_belong_to_the_user_who_sent_them(world: World) -> None:
 
     for response in (mine, theirs):
         await world.wait_for(response.json()["order_no"], "UNDER_REVIEW")
-    assert len(await order_nos(world, world.customer_id)) == 2
+    assert len(await world.order_nos(world.customer_id)) == 2
 
     # Each user's key still replays that user's own order.
     again = await world.create_order(idempotency_key=key, by="sales2")

@@ -14,14 +14,6 @@ from workflows.messages import workflow_id_for
 ORDERS = "/api/v1/orders"
 
 
-async def order_nos(world: World, customer_id: int) -> list[str]:
-    response = await world.api.get(
-        ORDERS, params={"customer_id": customer_id, "limit": 200}, headers=world["ops"].headers
-    )
-    assert response.status_code == 200, response.text
-    return [order["order_no"] for order in response.json()["data"]]
-
-
 def reasons_text(order: dict[str, Any]) -> str:
     return " | ".join(order["rejection_reasons"])
 
@@ -148,6 +140,6 @@ async def test_an_order_for_a_customer_that_does_not_exist_is_refused(world: Wor
     assert body["error"] == "ValidationError"
     assert str(missing_customer) in str(body["detail"])
 
-    assert await order_nos(world, missing_customer) == []
+    assert await world.order_nos(missing_customer) == []
     newest_after = await world.api.get(ORDERS, params={"limit": 1}, headers=world["ops"].headers)
     assert newest_after.json()["data"] == newest_before.json()["data"]

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from temporalio.client import Client
 
 from config import Settings
-from db.models import Order, ProductionEvent, StatusHistory
+from db.models import ProductionEvent, StatusHistory
 from tests.factories import World
 from tests.test_lifecycle import HAPPY_PATH
 
@@ -80,18 +79,5 @@ async def test_order_survives_a_killed_worker(
 
     order = done.json()
     assert [(h["from_status"], h["to_status"]) for h in order["history"]] == HAPPY_PATH
-    async with world.sessions() as session:
-        history_rows = await session.scalar(
-            select(func.count())
-            .select_from(StatusHistory)
-            .join(Order, Order.id == StatusHistory.order_id)
-            .where(Order.order_no == order_no)
-        )
-        production_rows = await session.scalar(
-            select(func.count())
-            .select_from(ProductionEvent)
-            .join(Order, Order.id == ProductionEvent.order_id)
-            .where(Order.order_no == order_no)
-        )
-    assert history_rows == len(HAPPY_PATH)
-    assert production_rows == 1 + len(steps)
+    assert await world.rows_for(StatusHistory, order_no) == len(HAPPY_PATH)
+    assert await world.rows_for(ProductionEvent, order_no) == 1 + len(steps)
