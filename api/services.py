@@ -7,7 +7,6 @@ import base64
 import binascii
 import contextlib
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -485,9 +484,9 @@ def reference_customers(user: User) -> Select[Customer]:
     return query
 
 
-def ensure_own_order_or_role(user: User, order: Order, roles: Sequence[Role]) -> None:
-    """Confirming receipt: the order's own customer, or one of ``roles``."""
+def ensure_may_confirm_receipt(user: User, order: Order) -> None:
+    """Receipt is confirmed by the order's own customer, or by sales on its behalf."""
     if is_customer(user) and order.customer_id == user.customer_id:
         return
-    if not {r.value for r in roles}.intersection(user.roles):
+    if Role.SALES.value not in user.roles:
         raise Forbidden("only the order's customer or sales may confirm receipt")

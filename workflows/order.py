@@ -225,24 +225,23 @@ class OrderWorkflow:
                 continue
             if not level.reminded:
                 level.reminded = True
-                await self._notify_level(level, "reminder")
+                await self._notify_level(level, "reminder", level.role)
             else:
                 level.escalated = True
                 level.escalated_to = escalation_target(Role(level.role)).value
-                await self._notify_level(level, "escalation")
+                await self._notify_level(level, "escalation", level.escalated_to)
                 workflow.upsert_search_attributes([sa.ESCALATED.value_set(True)])
                 self._show_details()
 
-    async def _notify_level(self, level: LevelState, kind: str) -> None:
+    async def _notify_level(self, level: LevelState, kind: str, role: str) -> None:
+        """Record a reminder or escalation for every approver of ``role``."""
         await self._activity(
             OrderActivities.record_review_notice,
             ReviewNoticeRecord(
                 order_no=self.params.order_no,
                 level=level.level,
                 kind=kind,
-                role=level.escalated_to
-                if kind == "escalation" and level.escalated_to
-                else level.role,
+                role=role,
                 created_by=self.params.created_by,
                 at=workflow.now(),
                 escalated_to=level.escalated_to,

@@ -196,7 +196,7 @@ async def confirm_delivery(
 ) -> schemas.OrderPublic:
     """The customer (or sales on its behalf) confirms receipt: the order is COMPLETED."""
     order = await services.find_order(session, user, order_no)
-    services.ensure_own_order_or_role(user, order, [Role.SALES])
+    services.ensure_may_confirm_receipt(user, order)
     request = ActionRequest(services.actor_of(user), "receipt confirmed")
     return await _update_and_show(
         session, temporal, user, order_no, OrderWorkflow.confirm_delivery, request
