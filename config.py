@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     jwt_secret: str = "dev-only-secret-change-me-in-production"
     access_token_ttl: Duration = timedelta(hours=8)
     carrier_webhook_secret: str = "dev-carrier-secret"
+    # Who carries the goods: the built-in carrier (tracking events come in through the API
+    # only) or the carrier simulator at CARRIER_SIMULATOR_URL, which posts them on its own.
+    carrier: Literal["builtin", "simulator"] = "builtin"
+    carrier_simulator_url: str = "http://127.0.0.1:8700"
 
     remind_after: Duration = timedelta(hours=4)
     escalate_after: Duration = timedelta(hours=24)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -15,8 +17,8 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.worker import Worker
 
+from activities import all_activities
 from activities.carriers import BuiltinCarrier, CarrierAdapter
-from activities.orders import OrderActivities
 from config import Settings, get_settings
 from db.session import create_engine, create_session_factory
 from workflows import search_attributes
@@ -44,44 +46,44 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
 def build_worker(
     client: Client,
     settings: Settings,
-    activities: OrderActivities,
+    activities: Sequence[Callable[..., Any]],
     task_queue: str | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[OrderWorkflow],
-        activities=[
-            activities.record_transition,
-            activities.validate_order,
-            activities.open_review,
-            activities.open_level,
-            activities.record_decision,
-            activities.record_review_notice,
-            activities.create_work_order,
-            activities.record_production_event,
-            activities.book_shipment,
-            activities.mark_dispatched,
-            activities.record_carrier_event,
-            activities.cancel_fulfilment,
-        ],
+        activities=list(activities),
     )
 
 
-async def main(carrier: CarrierAdapter | None = None) -> None:
+def carrier_for(settings: Settings) -> CarrierAdapter:
+    if settings.carrier == "simulator":
+        from activities.carriers import SimulatedCarrier
+
+        return SimulatedCarrier(settings.carrier_simulator_url)
+    return BuiltinCarrier()
+
+
+async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
     await ensure_search_attributes(client, settings.temporal_namespace)
     engine = create_engine(settings.sqlalchemy_url)
-    activities = OrderActivities(create_session_factory(engine), carrier or BuiltinCarrier())
+    activities = all_activities(create_session_factory(engine), carrier_for(settings))
     # SIGTERM (docker stop, the dev stack) and Ctrl-C both let running activities finish.
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
         async with build_worker(client, settings, activities):
-            logging.info("polling %s on %s", settings.task_queue, settings.temporal_address)
+            logging.info(
+                "polling %s on %s, carrier %s",
+                settings.task_queue,
+                settings.temporal_address,
+                settings.carrier,
+            )
             await stop.wait()
     finally:
         await engine.dispose()

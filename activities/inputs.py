@@ -67,10 +67,68 @@ class ReviewNoticeRecord:
 
 
 @dataclass
+class LineAllocation:
+    """How an order line is covered: ``reserved`` units from stock, ``to_produce`` made."""
+
+    line_no: int
+    sku: str
+    quantity: int
+    reserved: int
+    to_produce: int
+
+
+@dataclass
+class StockAllocation:
+    lines: list[LineAllocation]
+
+    def to_produce(self, sku: str | None = None) -> int:
+        return sum(line.to_produce for line in self.lines if sku in (None, line.sku))
+
+    def reserved(self) -> int:
+        return sum(line.reserved for line in self.lines)
+
+
+@dataclass
+class StepPlan:
+    name: str
+    planned_start: datetime | None = None
+    planned_finish: datetime | None = None
+
+
+@dataclass
 class WorkOrderPlan:
+    """A work order as booked. Work orders of the first release carried only the first three
+    fields: one batch for the whole order, unscheduled."""
+
     work_order_no: str
     line: str
     steps: list[str] = field(default_factory=list)
+    seq: int = 1
+    sku: str | None = None
+    quantity: int = 0
+    planned_start: datetime | None = None
+    planned_finish: datetime | None = None
+    step_plans: list[StepPlan] = field(default_factory=list)
+    replan_of: str | None = None
+
+
+@dataclass
+class ReplanRequest:
+    """Book another work order for what scrap left missing."""
+
+    order_no: str
+    seq: int
+    sku: str
+    quantity: int
+    replan_of: str
+
+
+@dataclass
+class OverdueNotice:
+    order_no: str
+    work_order_no: str
+    planned_finish: datetime
+    at: datetime
 
 
 @dataclass
@@ -84,6 +142,12 @@ class ProductionEventRecord:
     note: str | None
     reported_by: str
     at: datetime
+    work_order_no: str | None = None
+    # Set when this report finishes the work order: the good units it puts into stock, and
+    # whether the steps after this one are skipped because nothing good is left to work on.
+    finishes_work_order: bool = False
+    produced_qty: int = 0
+    skips_remaining_steps: bool = False
 
 
 @dataclass
@@ -104,9 +168,17 @@ class CarrierEventRecord:
     status: str
     location: str | None
     occurred_at: datetime
+    detail: str | None = None
 
 
 @dataclass
 class CancellationRecord:
     order_no: str
     at: datetime
+
+
+@dataclass
+class Compensation:
+    """What one compensation undid, in words for the order's history and current details."""
+
+    done: str

@@ -25,7 +25,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import schemas
+from api import fulfilment, schemas
 from api.errors import AppError, Conflict, Forbidden, InvalidRequest, NotFound
 from config import Settings
 from db.models import (
@@ -38,7 +38,6 @@ from db.models import (
     Shipment,
     StatusHistory,
     User,
-    WorkOrder,
 )
 from domain.roles import Role
 from domain.statuses import STATUS_LABELS, OrderStatus
@@ -177,8 +176,10 @@ async def order_detail(session: AsyncSession, order: Order) -> schemas.OrderPubl
         lines=[schemas.OrderLinePublic.model_validate(line) for line in order.lines],
         rejection_reasons=list(order.rejection_reasons),
         review=await _review_section(session, order),
-        production=await _production_section(session, order),
-        shipment=await _shipment_section(session, order),
+        production=await fulfilment.production_section(session, order),
+        production_records=await fulfilment.production_records(session, order),
+        stock_movements=await fulfilment.stock_movements(session, order),
+        shipment=await fulfilment.shipment_section(session, order),
         history=await order_history(session, order),
     )
 
@@ -221,62 +222,6 @@ async def _review_section(session: AsyncSession, order: Order) -> schemas.Review
                 ],
             )
             for level in levels
-        ],
-    )
-
-
-async def _production_section(
-    session: AsyncSession, order: Order
-) -> schemas.ProductionPublic | None:
-    work_order = (
-        await session.scalars(
-            select(WorkOrder)
-            .where(WorkOrder.order_id == order.id)
-            .options(selectinload(WorkOrder.steps))
-        )
-    ).one_or_none()
-    if work_order is None:
-        return None
-    return schemas.ProductionPublic(
-        work_order_no=work_order.work_order_no,
-        line=work_order.line,
-        status=work_order.status,
-        steps=[
-            schemas.StepPublic(
-                name=step.name,
-                status=step.status,
-                good_qty=step.good_qty,
-                scrap_qty=step.scrap_qty,
-                started_at=step.started_at,
-                completed_at=step.completed_at,
-            )
-            for step in work_order.steps
-        ],
-    )
-
-
-async def _shipment_section(session: AsyncSession, order: Order) -> schemas.ShipmentPublic | None:
-    shipment = (
-        await session.scalars(
-            select(Shipment)
-            .where(Shipment.order_id == order.id)
-            .options(selectinload(Shipment.events))
-        )
-    ).one_or_none()
-    if shipment is None:
-        return None
-    return schemas.ShipmentPublic(
-        carrier=shipment.carrier,
-        tracking_no=shipment.tracking_no,
-        status=shipment.status,
-        booked_at=shipment.booked_at,
-        shipped_at=shipment.shipped_at,
-        delivered_at=shipment.delivered_at,
-        events=[
-            schemas.TrackingEventPublic(
-                status=event.status, location=event.location, occurred_at=event.occurred_at
-            )
-            for event in shipment.events
         ],
     )
 
@@ -437,27 +382,6 @@ async def send_signal(temporal: Client, order: Order, signal: Any, payload: Any)
         if err.status == RPCStatusCode.NOT_FOUND:
             raise Conflict(f"the order is {order.status} and takes no more events") from None
         raise
-
-
-async def check_production_report(
-    session: AsyncSession, order: Order, body: schemas.ProductionEventCreate
-) -> None:
-    """Refuse a shop-floor report the workflow would have to ignore, so the caller learns why."""
-    if order.status != OrderStatus.IN_PRODUCTION.value:
-        raise Conflict(f"the order is {order.status}, not IN_PRODUCTION")
-    work_order = (
-        await session.scalars(
-            select(WorkOrder)
-            .where(WorkOrder.order_id == order.id)
-            .options(selectinload(WorkOrder.steps))
-        )
-    ).one()
-    step = next((s for s in work_order.steps if s.name == body.step), None)
-    if step is None:
-        names = ", ".join(s.name for s in work_order.steps)
-        raise InvalidRequest(f"{body.step} is not a step of {work_order.work_order_no} ({names})")
-    if step.status == "completed":
-        raise Conflict(f"step {body.step} is already completed")
 
 
 def new_event_id() -> str:

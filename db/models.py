@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Integer,
@@ -51,15 +52,65 @@ class Customer(Base):
 
 
 class Product(Base):
+    """A product with its stock; ``available`` = on hand - reserved.
+
+    The checks make overselling impossible even for a faulty writer: nothing is reserved that
+    is not on hand, and on-hand never goes negative.
+    """
+
     __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("stock_on_hand >= 0", name="on_hand_not_negative"),
+        CheckConstraint("stock_reserved >= 0", name="reserved_not_negative"),
+        CheckConstraint("stock_reserved <= stock_on_hand", name="reserved_within_on_hand"),
+    )
 
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     unit_price: Mapped[Decimal] = mapped_column(Money)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     stock_on_hand: Mapped[int] = mapped_column(Integer, default=0)
-    # Ordered production steps of this product's work orders.
-    routing: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    stock_reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Below this many available units a low-stock alert is raised.
+    reorder_point: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set while available stock is below the reorder point, so the alert is raised once.
+    low_stock_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Codes of the production lines that can make this product; empty means any line.
+    line_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), default=list, server_default="{}"
+    )
+
+    routing: Mapped[list[RoutingStep]] = relationship(
+        order_by="RoutingStep.seq", cascade="all, delete-orphan"
+    )
+
+    @property
+    def available(self) -> int:
+        return self.stock_on_hand - self.stock_reserved
+
+
+class RoutingStep(Base):
+    """One step of a product's routing, with its standard time per unit."""
+
+    __tablename__ = "routing_steps"
+
+    sku: Mapped[str] = mapped_column(
+        ForeignKey("products.sku", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    minutes_per_unit: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+
+
+class ProductionLine(Base):
+    """A line and its capacity; its calendar is the open work orders booked on it."""
+
+    __tablename__ = "production_lines"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    units_per_hour: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class User(Base):
@@ -112,6 +163,9 @@ class OrderLine(Base):
     # Null until validation fills it from the price list.
     unit_price: Mapped[Decimal | None] = mapped_column(Money)
     amount: Mapped[Decimal | None] = mapped_column(Money)
+    # Taken from stock on approval; the rest of the quantity is made by production.
+    reserved_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    produce_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -178,13 +232,32 @@ class ReviewNotice(Base):
 
 
 class WorkOrder(Base):
+    """Production of one product for one order, booked on a line from planned start to finish.
+
+    ``seq`` numbers an order's work orders: the first ones cover the stock shortfall of its
+    lines, later ones re-plan what scrap left missing (``replan_of``).
+    """
+
     __tablename__ = "work_orders"
+    __table_args__ = (UniqueConstraint("order_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_no: Mapped[str] = mapped_column(String(32), unique=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
-    line: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Null for work orders of the first release, which made an order's lines as one batch.
+    sku: Mapped[str | None] = mapped_column(ForeignKey("products.sku"))
+    quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    line: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16))  # open | completed | cancelled
+    planned_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    planned_finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Good units out of the last step, which went into stock for the order.
+    produced_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    replan_of: Mapped[str | None] = mapped_column(String(32))
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
 
     steps: Mapped[list[WorkOrderStep]] = relationship(
@@ -200,9 +273,12 @@ class WorkOrderStep(Base):
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # pending | started | completed
+    # pending | started | completed | skipped (nothing good left to work on)
+    status: Mapped[str] = mapped_column(String(16))
     good_qty: Mapped[int] = mapped_column(Integer, default=0)
     scrap_qty: Mapped[int] = mapped_column(Integer, default=0)
+    planned_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    planned_finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -215,6 +291,9 @@ class ProductionEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    work_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE")
+    )
     step: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(16))
     good_qty: Mapped[int | None] = mapped_column(Integer)
@@ -236,6 +315,7 @@ class Shipment(Base):
     booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     events: Mapped[list[ShipmentEvent]] = relationship(
         order_by="ShipmentEvent.occurred_at", cascade="all, delete-orphan"
@@ -250,5 +330,47 @@ class ShipmentEvent(Base):
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(32))
     location: Mapped[str | None] = mapped_column(String(200))
+    # The carrier's own words, e.g. why delivery failed.
+    detail: Mapped[str | None] = mapped_column(String(500))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = _now_column()
+
+
+class StockMovement(Base):
+    """Every change of stock, so that on-hand and reserved can be audited and rebuilt.
+
+    ``key`` names the movement's cause (``SO-2026-000001:reserve:1``), so a retried activity
+    cannot move the same stock twice. Quantities are positive; ``kind`` gives the direction:
+    reserve (reserved +), release (reserved -), produce (on hand +), ship (on hand and
+    reserved -).
+    """
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), index=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # reserve | release | produce | ship
+    quantity: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = _now_column()
+
+
+class Alert(Base):
+    """Something people should look at: low stock, a late work order, a carrier exception.
+
+    ``key`` makes each alert once-only (``overdue:WO-2026-000004``).
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    sku: Mapped[str | None] = mapped_column(ForeignKey("products.sku"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _now_column()

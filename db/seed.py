@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.security import hash_password
 from config import get_settings
-from db.models import Customer, Product, User
+from db.models import Customer, Product, ProductionLine, RoutingStep, User
 from db.session import create_engine, create_session_factory
 
 DEMO_PASSWORD = "demo-pass"
@@ -25,19 +25,61 @@ CUSTOMERS = [
     ("INITECH", "Initech Components", Decimal("50000")),
 ]
 
+# code, name, units per hour. LINE-1 comes with the schema; seeding fills in the rest.
+PRODUCTION_LINES = [
+    ("LINE-1", "Assembly line 1", Decimal("60")),
+    ("LINE-2", "Assembly line 2", Decimal("30")),
+    ("CELL-M", "Machining cell", Decimal("12")),
+]
+
 PRODUCTS = [
-    # sku, name, unit price (CNY), stock on hand, routing
+    # sku, name, unit price (CNY), stock on hand, reorder point, lines that can make it,
+    # routing: (step, standard minutes per unit)
     (
         "PUMP-100",
         "Centrifugal pump 100 L/min",
         Decimal("1850.00"),
         40,
-        ["machine", "assemble", "test"],
+        10,
+        ["CELL-M", "LINE-1"],
+        [("machine", "12"), ("assemble", "20"), ("test", "8")],
     ),
-    ("VALVE-25", "Ball valve DN25", Decimal("120.00"), 500, ["prepare", "assemble", "inspect"]),
-    ("MOTOR-7K", "Electric motor 7.5 kW", Decimal("6400.00"), 12, ["wind", "assemble", "test"]),
-    ("PANEL-CTL", "Control panel", Decimal("23800.00"), 3, ["prepare", "wire", "inspect"]),
-    ("FRAME-S", "Steel frame, small", Decimal("540.00"), 80, ["cut", "weld", "paint"]),
+    (
+        "VALVE-25",
+        "Ball valve DN25",
+        Decimal("120.00"),
+        500,
+        100,
+        ["LINE-1", "LINE-2"],
+        [("prepare", "2"), ("assemble", "4"), ("inspect", "1")],
+    ),
+    (
+        "MOTOR-7K",
+        "Electric motor 7.5 kW",
+        Decimal("6400.00"),
+        12,
+        4,
+        ["LINE-2"],
+        [("wind", "45"), ("assemble", "30"), ("test", "15")],
+    ),
+    (
+        "PANEL-CTL",
+        "Control panel",
+        Decimal("23800.00"),
+        3,
+        2,
+        ["LINE-1", "LINE-2"],
+        [("prepare", "30"), ("wire", "90"), ("inspect", "20")],
+    ),
+    (
+        "FRAME-S",
+        "Steel frame, small",
+        Decimal("540.00"),
+        80,
+        20,
+        ["CELL-M"],
+        [("cut", "6"), ("weld", "15"), ("paint", "9")],
+    ),
 ]
 
 USERS = [
@@ -64,8 +106,17 @@ async def seed_demo_data(session: AsyncSession) -> int:
             customers[code] = Customer(code=code, name=name, credit_limit=limit, active=True)
             session.add(customers[code])
             added += 1
+    known_lines = set(await session.scalars(select(ProductionLine.code)))
+    for code, line_name, units_per_hour in PRODUCTION_LINES:
+        if code not in known_lines:
+            session.add(
+                ProductionLine(
+                    code=code, name=line_name, units_per_hour=units_per_hour, active=True
+                )
+            )
+            added += 1
     known_skus = set(await session.scalars(select(Product.sku)))
-    for sku, name, price, stock, routing in PRODUCTS:
+    for sku, name, price, stock, reorder_point, lines, routing in PRODUCTS:
         if sku not in known_skus:
             session.add(
                 Product(
@@ -73,8 +124,13 @@ async def seed_demo_data(session: AsyncSession) -> int:
                     name=name,
                     unit_price=price,
                     stock_on_hand=stock,
-                    routing=routing,
+                    reorder_point=reorder_point,
+                    line_codes=lines,
                     active=True,
+                    routing=[
+                        RoutingStep(seq=i, name=step, minutes_per_unit=Decimal(minutes))
+                        for i, (step, minutes) in enumerate(routing, start=1)
+                    ],
                 )
             )
             added += 1

@@ -22,8 +22,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities import all_activities
 from activities.carriers import BuiltinCarrier
-from activities.orders import OrderActivities
 from api.app import create_app
 from config import Settings
 from db.migrate import upgrade_to_head
@@ -87,7 +87,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture(scope="session")
 async def worker(temporal_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Worker]:
     engine = create_engine(settings.sqlalchemy_url)
-    activities = OrderActivities(create_session_factory(engine), BuiltinCarrier())
+    activities = all_activities(create_session_factory(engine), BuiltinCarrier())
     worker = build_worker(temporal_env.client, settings, activities)
     async with worker:
         yield worker

@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.security import hash_password, issue_token, sign_body
 from config import Settings
-from db.models import Customer, Order, Product, User
+from db.models import Customer, Order, Product, ProductionLine, RoutingStep, User
 
 # Hashing is deliberately slow; every test user shares one hash of this password.
 TEST_PASSWORD = "test-pass"
 _PASSWORD_HASH = hash_password(TEST_PASSWORD)
 
 UNIT_PRICE = Decimal("100.00")
+DEFAULT_ROUTING = ["prepare", "assemble", "inspect"]
 # Quantities of the test product (100.00 CNY each) that need one, two and three review levels.
 ONE_LEVEL_QTY, TWO_LEVEL_QTY, THREE_LEVEL_QTY = 10, 200, 1500
 
@@ -42,6 +43,7 @@ class World:
     tag: str
     customer_id: int = 0
     sku: str = ""
+    line: str = ""
     people: dict[str, Person] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Person:
@@ -62,8 +64,17 @@ class World:
             return customer.id
 
     async def add_product(
-        self, *, price: Decimal = UNIT_PRICE, routing: list[str] | None = None, active: bool = True
+        self,
+        *,
+        price: Decimal = UNIT_PRICE,
+        routing: list[str] | None = None,
+        active: bool = True,
+        stock: int = 0,
+        reorder_point: int = 0,
+        lines: list[str] | None = None,
     ) -> str:
+        """A product made only on ``lines`` (by default this test's own line), so that tests
+        never compete for the same line calendar."""
         sku = f"SKU-{self.tag}-{uuid.uuid4().hex[:4]}".upper()
         async with self.sessions.begin() as session:
             session.add(
@@ -71,12 +82,36 @@ class World:
                     sku=sku,
                     name=f"Test product {sku}",
                     unit_price=price,
-                    stock_on_hand=0,
-                    routing=routing or ["prepare", "assemble", "inspect"],
+                    stock_on_hand=stock,
+                    reorder_point=reorder_point,
+                    line_codes=lines if lines is not None else [self.line],
                     active=active,
+                    routing=[
+                        RoutingStep(seq=i, name=name, minutes_per_unit=Decimal(10))
+                        for i, name in enumerate(routing or DEFAULT_ROUTING, start=1)
+                    ],
                 )
             )
         return sku
+
+    async def add_line(self, units_per_hour: str | Decimal = "60", *, name: str = "") -> str:
+        code = f"L-{self.tag}-{uuid.uuid4().hex[:4]}".upper()
+        async with self.sessions.begin() as session:
+            session.add(
+                ProductionLine(
+                    code=code,
+                    name=name or f"Test line {code}",
+                    units_per_hour=Decimal(units_per_hour),
+                    active=True,
+                )
+            )
+        return code
+
+    async def product(self, sku: str) -> dict[str, Any]:
+        """The product as ``GET /products`` shows it."""
+        response = await self.api.get("/api/v1/products", headers=self["ops"].headers)
+        assert response.status_code == 200, response.text
+        return next(p for p in response.json()["data"] if p["sku"] == sku)
 
     async def add_person(
         self, name: str, roles: list[str], *, customer_id: int | None = None
@@ -196,11 +231,17 @@ class World:
         )
 
     async def finish_production(self, order_no: str) -> dict[str, Any]:
+        """Every step not yet done, of every work order, started and completed with no scrap."""
         order = await self.wait_for(order_no, "IN_PRODUCTION")
-        for step in order["production"]["steps"]:
-            assert (await self.report(order_no, step["name"], "started")).status_code == 202
-            response = await self.report(order_no, step["name"], "completed", good_qty=1)
-            assert response.status_code == 202, response.text
+        for work_order in order["production"]["work_orders"]:
+            extra = {"work_order_no": work_order["work_order_no"]}
+            for step in work_order["steps"]:
+                if step["status"] == "pending":
+                    response = await self.report(order_no, step["name"], "started", **extra)
+                    assert response.status_code == 200, response.text
+                if step["status"] in ("pending", "started"):
+                    response = await self.report(order_no, step["name"], "completed", **extra)
+                    assert response.status_code == 200, response.text
         return await self.wait_for(order_no, "AWAITING_SHIPMENT")
 
     async def carrier_event(
@@ -234,6 +275,7 @@ async def make_world(
 ) -> World:
     world = World(api=api, sessions=sessions, settings=settings, tag=uuid.uuid4().hex[:6])
     world.customer_id = await world.add_customer()
+    world.line = await world.add_line("60")
     world.sku = await world.add_product()
     for name, roles in [
         ("sales", ["sales"]),

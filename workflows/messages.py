@@ -66,6 +66,8 @@ class ProductionReport:
     good_qty: int | None = None
     scrap_qty: int | None = None
     note: str | None = None
+    # Which work order; when left out, the first open one that still needs the step.
+    work_order_no: str | None = None
 
 
 @dataclass
@@ -74,6 +76,7 @@ class CarrierUpdate:
     status: str  # in_transit | out_for_delivery | delivered | exception
     location: str | None
     occurred_at: datetime
+    detail: str | None = None
 
 
 @dataclass
@@ -98,7 +101,36 @@ class LevelState:
 @dataclass
 class StepState:
     name: str
-    status: str = "pending"  # pending | started | completed
+    status: str = "pending"  # pending | started | completed | skipped
+    good_qty: int = 0
+    scrap_qty: int = 0
+
+
+@dataclass
+class WorkOrderState:
+    work_order_no: str
+    sku: str | None
+    line: str
+    quantity: int
+    planned_start: datetime | None
+    planned_finish: datetime | None
+    steps: list[StepState]
+    status: str = "open"  # open | completed | cancelled
+    produced: int = 0
+    overdue: bool = False
+    finished_at: datetime | None = None
+    replan_of: str | None = None
+
+    def expected_output(self) -> int:
+        """Good units this work order will deliver if nothing more is scrapped."""
+        if self.status == "completed":
+            return self.produced
+        done = [step for step in self.steps if step.status == "completed"]
+        return done[-1].good_qty if done else self.quantity
+
+    def input_of(self, index: int) -> int:
+        """Units that enter step ``index``: the good output of the step before it."""
+        return self.quantity if index == 0 else self.steps[index - 1].good_qty
 
 
 @dataclass
@@ -114,3 +146,5 @@ class OrderState:
     levels: list[LevelState]
     steps: list[StepState]
     tracking_no: str | None
+    work_orders: list[WorkOrderState] = field(default_factory=list)
+    compensations: list[str] = field(default_factory=list)

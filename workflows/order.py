@@ -5,14 +5,20 @@ People act through updates, whose validators refuse a request before anything is
 machines report through signals. Every status change goes through ``_record_transition``, which
 writes PostgreSQL through an activity and keeps the search attributes and current details in
 step, so the Temporal UI and the database never disagree about where an order stands.
+
+Fulfilment changed after the first release (stock reservation, scheduled work orders per
+product, tracking exceptions, step-by-step compensation). Orders started before that change
+carry no ``FULFILMENT_PATCH`` marker and finish the way they began; ``tests/histories`` holds
+their recorded histories, which must keep replaying.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,19 +30,27 @@ with workflow.unsafe.imports_passed_through():
     from activities.inputs import (
         CancellationRecord,
         CarrierEventRecord,
+        Compensation,
         DecisionRecord,
         DispatchRecord,
         LevelOpening,
+        OverdueNotice,
         ProductionEventRecord,
+        ReplanRequest,
         ReviewNoticeRecord,
         ReviewOpening,
         ShipmentBooking,
+        StockAllocation,
         TransitionRecord,
         ValidationOutcome,
         WorkOrderPlan,
     )
+    from activities.logistics import LogisticsActivities
     from activities.orders import OrderActivities
+    from activities.production import ProductionActivities
+    from activities.stock import StockActivities
     from domain.approval import review_levels_for_total
+    from domain.progress import WorkOrderFacts, production_progress
     from domain.roles import Role, escalation_target
     from domain.statuses import TERMINAL, OrderStatus, can_cancel, can_hold
     from workflows import search_attributes as sa
@@ -54,10 +68,13 @@ with workflow.unsafe.imports_passed_through():
         OrderWorkflowInput,
         ProductionReport,
         StepState,
+        WorkOrderState,
     )
 
 S = OrderStatus
 SYSTEM = "system"
+CARRIER = "carrier"
+FULFILMENT_PATCH = "fulfilment-stock-production-tracking"
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
@@ -88,6 +105,15 @@ class OrderWorkflow:
         self.dispatch_request: ActionRequest | None = None
         self.confirm_request: ActionRequest | None = None
         self.cancel_request: ActionRequest | None = None
+        # Fulfilment since the patch: stock, work orders, tracking, compensations.
+        self.fulfilment = False
+        self.allocation: StockAllocation | None = None
+        self.work_orders: list[WorkOrderState] = []
+        self.carrier_seen: set[str] = set()
+        self.latest_tracking_at: datetime | None = None
+        self.carrier_hold = False
+        self._undo: list[Callable[..., Any]] = []  # compensations, in the order they became due
+        self.compensations: list[str] = []
         self._transition_seq = 0
         self._recorded_seq = 0
         # Serialises everything that writes: handlers and the main coroutine take turns.
@@ -97,11 +123,15 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, params: OrderWorkflowInput) -> str:
+        self.fulfilment = workflow.patched(FULFILMENT_PATCH)
         await self._record_transition(S.CREATED, params.created_by, "order entered")
         try:
             await self._walk_order()
         except _OrderCancelled:
-            await self._compensate_cancellation()
+            if self.fulfilment:
+                await self._compensate()
+            else:
+                await self._compensate_cancellation()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status.value
 
@@ -128,9 +158,42 @@ class OrderWorkflow:
             await self._advance(S.REJECTED, rejection.by, rejection.comment)
             return
         await self._advance(S.APPROVED, SYSTEM, "all review levels approved")
+        if self.fulfilment:
+            await self._fulfil()
+        else:
+            await self._fulfil_first_release()
 
+    async def _fulfil(self) -> None:
+        """Reserve stock, make the shortfall, book the carrier, ship, deliver, close."""
+        allocation: StockAllocation = await self._activity(
+            StockActivities.reserve_stock, self.params.order_no
+        )
+        self.allocation = allocation
+        self._undo.append(StockActivities.release_stock)
+        if allocation.to_produce():
+            plans: list[WorkOrderPlan] = await self._activity(
+                ProductionActivities.plan_production, self.params.order_no
+            )
+            self._undo.append(ProductionActivities.cancel_production)
+            self.work_orders = [_work_order_state(plan) for plan in plans]
+            await self._advance(S.IN_PRODUCTION, SYSTEM, self._production_plan_summary())
+            await self._watch_production()
+
+        booking: ShipmentBooking = await self._activity(
+            LogisticsActivities.book_shipment, self.params.order_no
+        )
+        self._undo.append(LogisticsActivities.cancel_shipment)
+        self.tracking_no = booking.tracking_no
+        reason = f"{booking.carrier} {booking.tracking_no} booked"
+        if not allocation.to_produce():
+            reason = f"every unit reserved from stock; {reason}"
+        await self._advance(S.AWAITING_SHIPMENT, SYSTEM, reason)
+        await self._ship_and_close(LogisticsActivities.dispatch_shipment)
+
+    async def _fulfil_first_release(self) -> None:
+        """How orders started before ``FULFILMENT_PATCH`` go on: one unscheduled work order."""
         plan: WorkOrderPlan = await self._activity(
-            OrderActivities.create_work_order, self.params.order_no
+            ProductionActivities.create_work_order, self.params.order_no
         )
         self.steps = [StepState(name=step) for step in plan.steps]
         await self._advance(
@@ -139,18 +202,18 @@ class OrderWorkflow:
         await self._wait(lambda: all(step.status == "completed" for step in self.steps))
 
         booking: ShipmentBooking = await self._activity(
-            OrderActivities.book_shipment, self.params.order_no
+            LogisticsActivities.book_shipment, self.params.order_no
         )
         self.tracking_no = booking.tracking_no
         await self._advance(
             S.AWAITING_SHIPMENT, SYSTEM, f"{booking.carrier} {booking.tracking_no} booked"
         )
+        await self._ship_and_close(LogisticsActivities.mark_dispatched)
 
+    async def _ship_and_close(self, dispatch: Callable[..., Any]) -> None:
         await self._wait(lambda: self.dispatch_request is not None)
         assert self.dispatch_request is not None
-        await self._activity(
-            OrderActivities.mark_dispatched, DispatchRecord(self.params.order_no, workflow.now())
-        )
+        await self._activity(dispatch, DispatchRecord(self.params.order_no, workflow.now()))
         await self._advance(
             S.SHIPPED, self.dispatch_request.actor.username, self.dispatch_request.reason
         )
@@ -168,6 +231,65 @@ class OrderWorkflow:
             )
         else:
             await self._advance(S.COMPLETED, SYSTEM, "auto-confirmed: no confirmation in time")
+
+    # ----------------------------------------------------------------- production
+
+    async def _watch_production(self) -> None:
+        """Wait until the work orders made every missing unit; flag each one that runs past
+        its planned finish, once."""
+        while not self._production_done():
+            watched = [
+                wo
+                for wo in self.work_orders
+                if wo.status == "open" and not wo.overdue and wo.planned_finish is not None
+            ]
+            due = min((wo.planned_finish for wo in watched if wo.planned_finish), default=None)
+            timeout = (
+                None if due is None else max(due - workflow.now(), timedelta(milliseconds=100))
+            )
+            progressed = await self._wait(
+                functools.partial(self._production_moved, len(self.work_orders)), timeout=timeout
+            )
+            if progressed:
+                continue
+            now = workflow.now()
+            for wo in watched:
+                if wo.status == "open" and wo.planned_finish and wo.planned_finish <= now:
+                    wo.overdue = True
+                    await self._activity(
+                        ProductionActivities.flag_overdue,
+                        OverdueNotice(
+                            self.params.order_no, wo.work_order_no, wo.planned_finish, now
+                        ),
+                    )
+            self._show_details()
+
+    def _production_moved(self, work_orders_seen: int) -> bool:
+        """Done, or a re-plan added a work order whose planned finish needs watching."""
+        return self._production_done() or len(self.work_orders) != work_orders_seen
+
+    def _production_done(self) -> bool:
+        if any(wo.status == "open" for wo in self.work_orders):
+            return False
+        return all(self._missing_units(sku) <= 0 for sku in {wo.sku for wo in self.work_orders})
+
+    def _missing_units(self, sku: str | None) -> int:
+        """Units of ``sku`` the order still lacks once every work order delivers what it can."""
+        if self.allocation is None or sku is None:
+            return 0
+        coming = sum(
+            wo.expected_output()
+            for wo in self.work_orders
+            if wo.sku == sku and wo.status != "cancelled"
+        )
+        return self.allocation.to_produce(sku) - coming
+
+    def _production_plan_summary(self) -> str:
+        assert self.allocation is not None
+        plans = ", ".join(
+            f"{wo.work_order_no} ({wo.quantity} × {wo.sku}) on {wo.line}" for wo in self.work_orders
+        )
+        return f"{self.allocation.reserved()} unit(s) reserved from stock; to make: {plans}"
 
     async def _prepare_review(self, total: Decimal) -> None:
         """Set out the levels the policy asks for, with the first one open for decisions."""
@@ -248,8 +370,31 @@ class OrderWorkflow:
             ),
         )
 
+    async def _compensate(self) -> None:
+        """Undo what the order had set in motion, last first and each once, then close it.
+
+        Each compensation is its own activity, so a worker that dies half-way leaves the ones
+        already done in the history; the next worker goes on with the rest.
+        """
+        assert self.cancel_request is not None
+        record = CancellationRecord(self.params.order_no, workflow.now())
+        for undo in reversed(self._undo):
+            result: Compensation = await self._activity(undo, record)
+            self.compensations.append(result.done)
+            self._show_details()
+        if any(level.status in ("waiting", "pending") for level in self.levels):
+            closed: Compensation = await self._activity(OrderActivities.close_review, record)
+            self.compensations.append(closed.done)
+            for level in self.levels:
+                if level.status in ("waiting", "pending"):
+                    level.status = "cancelled"
+        async with self._lock:
+            await self._record_transition(
+                S.CANCELLED, self.cancel_request.actor.username, self.cancel_request.reason
+            )
+
     async def _compensate_cancellation(self) -> None:
-        """Undo what the order had set in motion, then close it as CANCELLED."""
+        """First release: undo everything in one activity, then close the order as CANCELLED."""
         assert self.cancel_request is not None
         await self._activity(
             OrderActivities.cancel_fulfilment,
@@ -340,7 +485,9 @@ class OrderWorkflow:
             S.AWAITING_SHIPMENT: "logistics to dispatch",
             S.SHIPPED: "the carrier to deliver",
             S.DELIVERED: "the customer to confirm receipt",
-            S.ON_HOLD: "ops to resume",
+            S.ON_HOLD: "ops to resume or cancel (carrier exception)"
+            if self.carrier_hold
+            else "ops to resume",
         }.get(self.status, "nothing: the order is closed")
 
     def _show_details(self) -> None:
@@ -363,9 +510,50 @@ class OrderWorkflow:
             done = sum(step.status == "completed" for step in self.steps)
             lines.append("")
             lines.append(f"**Production:** {done}/{len(self.steps)} steps completed")
+        if self.allocation is not None:
+            lines.append("")
+            lines.append(
+                f"**Stock:** {self.allocation.reserved()} unit(s) reserved, "
+                f"{self.allocation.to_produce()} to make"
+            )
+        if self.work_orders:
+            lines.extend(self._production_details())
         if self.tracking_no:
             lines.append(f"**Tracking:** {self.tracking_no}")
+        if self.compensations:
+            lines.append("")
+            lines.append(
+                "**Undone on cancellation:** " + "; ".join(c for c in self.compensations if c)
+            )
         workflow.set_current_details("\n".join(lines))
+
+    def _production_details(self) -> list[str]:
+        """Progress for the UI: steps done of all, percent, planned against actual finish."""
+        progress = production_progress(
+            WorkOrderFacts(
+                [step.status for step in wo.steps],
+                wo.planned_finish,
+                wo.finished_at,
+                cancelled=wo.status == "cancelled",
+            )
+            for wo in self.work_orders
+        )
+        lines = [
+            "",
+            f"**Production:** {progress.steps_done}/{progress.steps_total} steps "
+            f"({progress.percent}%), planned finish {_minutes(progress.planned_finish)}, "
+            f"actual finish {_minutes(progress.actual_finish)}",
+            "",
+            "| work order | product | line | quantity | planned finish | status |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for wo in self.work_orders:
+            status = wo.status + (" (overdue)" if wo.overdue and wo.status == "open" else "")
+            lines.append(
+                f"| {wo.work_order_no} | {wo.sku} | {wo.line} | {wo.quantity} | "
+                f"{_minutes(wo.planned_finish)} | {status} |"
+            )
+        return lines
 
     def _snapshot(self) -> OrderState:
         return OrderState(
@@ -378,6 +566,10 @@ class OrderWorkflow:
             levels=[replace(level, decisions=list(level.decisions)) for level in self.levels],
             steps=[replace(step) for step in self.steps],
             tracking_no=self.tracking_no,
+            work_orders=[
+                replace(wo, steps=[replace(step) for step in wo.steps]) for wo in self.work_orders
+            ],
+            compensations=list(self.compensations),
         )
 
     # ----------------------------------------------------------------- query
@@ -483,7 +675,11 @@ class OrderWorkflow:
     def _check_cancel(self) -> None:
         if self.cancel_request is not None:
             raise _refuse(REFUSED_CONFLICT, "the order is already being cancelled")
-        if self.dispatch_request is not None or not can_cancel(self.status, self.held_from):
+        # Goods the carrier could not deliver may be written off: ops cancels the held order.
+        undeliverable = self.status == S.ON_HOLD and self.carrier_hold
+        if not undeliverable and (
+            self.dispatch_request is not None or not can_cancel(self.status, self.held_from)
+        ):
             raise _refuse(
                 REFUSED_CONFLICT, f"an order that is {self.status.value} can no longer be cancelled"
             )
@@ -516,6 +712,7 @@ class OrderWorkflow:
             self._check_resume()
             assert self.held_from is not None
             target, self.held_from = self.held_from, None
+            self.carrier_hold = False
             await self._record_transition(target, request.actor.username, request.reason)
         return self._snapshot()
 
@@ -565,45 +762,235 @@ class OrderWorkflow:
         if self.confirm_request is not None:
             raise _refuse(REFUSED_CONFLICT, "receipt is already confirmed")
 
-    # ----------------------------------------------------------------- machine events
+    # ----------------------------------------------------------------- shop floor
 
-    @workflow.signal
-    async def production_event(self, report: ProductionReport) -> None:
-        """A shop-floor report; duplicates and reports for unknown steps are ignored."""
+    @workflow.update
+    async def report_production(self, report: ProductionReport) -> OrderState:
+        """A shop-floor record: a step started, or completed with its good and scrap units.
+
+        Scrap that leaves the order short books another work order for the missing units.
+        """
         async with self._lock:
-            if self.status != S.IN_PRODUCTION or report.event_id in self.seen_event_ids:
-                return
-            step = next((s for s in self.steps if s.name == report.step), None)
-            if step is None or step.status == "completed":
-                return
-            self.seen_event_ids.add(report.event_id)
+            if not self.fulfilment:
+                self._check_first_release_report(report)
+                await self._record_first_release_report(report)
+                return self._snapshot()
+            work_order, index, good, scrap = self._check_report(report)
+            step = work_order.steps[index]
+            last = index == len(work_order.steps) - 1
+            completed = report.event == "completed"
+            # Nothing good left means nothing for the later steps to work on.
+            finishes = completed and (last or good == 0)
+            now = workflow.now()
             await self._activity(
-                OrderActivities.record_production_event,
+                ProductionActivities.record_production,
                 ProductionEventRecord(
                     order_no=self.params.order_no,
                     event_id=report.event_id,
-                    step=report.step,
+                    step=step.name,
                     event=report.event,
-                    good_qty=report.good_qty,
-                    scrap_qty=report.scrap_qty,
+                    good_qty=good if completed else None,
+                    scrap_qty=scrap if completed else None,
                     note=report.note,
                     reported_by=report.reported_by,
-                    at=workflow.now(),
+                    at=now,
+                    work_order_no=work_order.work_order_no,
+                    finishes_work_order=finishes,
+                    produced_qty=good if finishes else 0,
+                    skips_remaining_steps=finishes and not last,
                 ),
             )
-            step.status = "completed" if report.event == "completed" else "started"
+            step.status = "completed" if completed else "started"
+            if completed:
+                step.good_qty, step.scrap_qty = good, scrap
+            if finishes:
+                for later in work_order.steps[index + 1 :]:
+                    later.status = "skipped"
+                work_order.status = "completed"
+                work_order.produced = good
+                work_order.finished_at = now
+            missing = self._missing_units(work_order.sku)
+            if missing > 0 and work_order.sku is not None:
+                plan: WorkOrderPlan = await self._activity(
+                    ProductionActivities.replan_production,
+                    ReplanRequest(
+                        order_no=self.params.order_no,
+                        seq=len(self.work_orders) + 1,
+                        sku=work_order.sku,
+                        quantity=missing,
+                        replan_of=work_order.work_order_no,
+                    ),
+                )
+                self.work_orders.append(_work_order_state(plan))
             self._show_details()
+        return self._snapshot()
+
+    @report_production.validator
+    def _validate_report_production(self, report: ProductionReport) -> None:
+        if self.fulfilment:
+            self._check_report(report)
+        else:
+            self._check_first_release_report(report)
+
+    def _check_report(self, report: ProductionReport) -> tuple[WorkOrderState, int, int, int]:
+        """The work order and step the report is about, with its good and scrap units.
+
+        Steps follow the routing: a step starts or completes only after the one before it
+        completed. Every unit that entered a step leaves it good or scrapped.
+        """
+        if report.event not in ("started", "completed"):
+            raise _refuse(REFUSED_INVALID, "event must be 'started' or 'completed'")
+        self._check_open(S.IN_PRODUCTION)
+        work_order, index = self._find_step(report)
+        step = work_order.steps[index]
+        where = f"step {step.name} of {work_order.work_order_no}"
+        if step.status in ("completed", "skipped"):
+            raise _refuse(REFUSED_CONFLICT, f"{where} is already {step.status}")
+        if report.event == "started" and step.status == "started":
+            raise _refuse(REFUSED_CONFLICT, f"{where} is already started")
+        if index > 0 and work_order.steps[index - 1].status != "completed":
+            before = work_order.steps[index - 1].name
+            raise _refuse(
+                REFUSED_CONFLICT, f"{where} cannot start before step {before} is completed"
+            )
+        if report.event == "started":
+            return work_order, index, 0, 0
+        units = work_order.input_of(index)
+        good, scrap = report.good_qty, report.scrap_qty
+        if good is None:
+            good = units - (scrap or 0)
+        if scrap is None:
+            scrap = units - good
+        if good < 0 or scrap < 0 or good + scrap != units:
+            raise _refuse(
+                REFUSED_INVALID,
+                f"{units} unit(s) entered {where}: good and scrap must add up to {units}",
+            )
+        return work_order, index, good, scrap
+
+    def _find_step(self, report: ProductionReport) -> tuple[WorkOrderState, int]:
+        """The named work order, or else the first open one that still needs the step."""
+        if report.work_order_no is not None:
+            named = [wo for wo in self.work_orders if wo.work_order_no == report.work_order_no]
+            if not named:
+                raise _refuse(
+                    REFUSED_INVALID, f"{report.work_order_no} is not a work order of this order"
+                )
+            if named[0].status != "open":
+                raise _refuse(
+                    REFUSED_CONFLICT, f"{report.work_order_no} is already {named[0].status}"
+                )
+            candidates = named
+        else:
+            candidates = [wo for wo in self.work_orders if wo.status == "open"]
+        if not candidates:
+            raise _refuse(REFUSED_CONFLICT, "every work order of this order is finished")
+        matches = [
+            (wo, i)
+            for wo in candidates
+            for i, step in enumerate(wo.steps)
+            if step.name == report.step
+        ]
+        for wo, i in matches:
+            if wo.steps[i].status not in ("completed", "skipped"):
+                return wo, i
+        if matches:
+            return matches[0]
+        names = ", ".join(dict.fromkeys(step.name for wo in candidates for step in wo.steps))
+        raise _refuse(REFUSED_INVALID, f"{report.step} is not a production step here ({names})")
+
+    def _check_first_release_report(self, report: ProductionReport) -> None:
+        self._check_open(S.IN_PRODUCTION)
+        step = next((s for s in self.steps if s.name == report.step), None)
+        if step is None:
+            names = ", ".join(s.name for s in self.steps)
+            raise _refuse(REFUSED_INVALID, f"{report.step} is not a production step ({names})")
+        if step.status == "completed":
+            raise _refuse(REFUSED_CONFLICT, f"step {report.step} is already completed")
+
+    async def _record_first_release_report(self, report: ProductionReport) -> None:
+        """First release: steps in any order, quantities as reported. Callers hold the lock."""
+        step = next((s for s in self.steps if s.name == report.step), None)
+        if step is None or step.status == "completed":
+            return
+        self.seen_event_ids.add(report.event_id)
+        await self._activity(
+            ProductionActivities.record_production_event,
+            ProductionEventRecord(
+                order_no=self.params.order_no,
+                event_id=report.event_id,
+                step=report.step,
+                event=report.event,
+                good_qty=report.good_qty,
+                scrap_qty=report.scrap_qty,
+                note=report.note,
+                reported_by=report.reported_by,
+                at=workflow.now(),
+            ),
+        )
+        step.status = "completed" if report.event == "completed" else "started"
+        self._show_details()
+
+    @workflow.signal
+    async def production_event(self, report: ProductionReport) -> None:
+        """First release: shop-floor reports arrived as signals; duplicates are ignored."""
+        async with self._lock:
+            if self.fulfilment:
+                return
+            if self.status != S.IN_PRODUCTION or report.event_id in self.seen_event_ids:
+                return
+            await self._record_first_release_report(report)
+
+    # ----------------------------------------------------------------- carrier
 
     @workflow.signal
     async def carrier_event(self, update: CarrierUpdate) -> None:
-        """A tracking event; the carrier's ``delivered`` moves a shipped order on."""
+        """A tracking event. ``delivered`` moves a shipped order on; a fresh ``exception``
+        puts it on hold with the carrier's reason until ops resumes or cancels it. Repeats
+        are ignored, and an event older than one already seen changes only the timeline."""
         if self.status in TERMINAL:
             return
-        await self._activity(
-            OrderActivities.record_carrier_event,
-            CarrierEventRecord(
-                update.tracking_no, update.status, update.location, update.occurred_at
-            ),
+        record = CarrierEventRecord(
+            update.tracking_no, update.status, update.location, update.occurred_at, update.detail
         )
-        if update.status == "delivered":
-            self.delivered = True
+        if not self.fulfilment:
+            await self._activity(LogisticsActivities.record_carrier_event, record)
+            if update.status == "delivered":
+                self.delivered = True
+            return
+        key = f"{update.status}@{update.occurred_at.isoformat()}"
+        if key in self.carrier_seen:
+            return
+        self.carrier_seen.add(key)
+        newest = self.latest_tracking_at is None or update.occurred_at > self.latest_tracking_at
+        if newest:
+            self.latest_tracking_at = update.occurred_at
+        async with self._lock:
+            await self._activity(LogisticsActivities.record_carrier_event, record)
+            if update.status == "delivered":
+                self.delivered = True
+            elif update.status == "exception" and newest and self.status == S.SHIPPED:
+                self.held_from = self.status
+                self.carrier_hold = True
+                await self._record_transition(
+                    S.ON_HOLD,
+                    CARRIER,
+                    f"carrier exception: {update.detail or 'no reason given'}",
+                )
+
+
+def _minutes(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="minutes") if moment else "—"
+
+
+def _work_order_state(plan: WorkOrderPlan) -> WorkOrderState:
+    return WorkOrderState(
+        work_order_no=plan.work_order_no,
+        sku=plan.sku,
+        line=plan.line,
+        quantity=plan.quantity,
+        planned_start=plan.planned_start,
+        planned_finish=plan.planned_finish,
+        steps=[StepState(name=name) for name in plan.steps],
+        replan_of=plan.replan_of,
+    )

@@ -35,7 +35,10 @@ async def carrier_event(
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
 ) -> schemas.Accepted:
     """Signed with ``X-Carrier-Signature: sha256=<hex HMAC-SHA256 of the body>``, or sent
-    with a logistics user's bearer token. ``delivered`` moves a shipped order to DELIVERED."""
+    with a logistics user's bearer token. ``delivered`` moves a shipped order to DELIVERED;
+    ``exception`` puts it ON_HOLD with the carrier's ``detail`` until ops resumes or cancels.
+    Repeated and late events only fill in the timeline, which is ordered by ``occurred_at``.
+    A refused event (401, 404) stores nothing."""
     if signature is not None:
         if not signature_matches(await request.body(), signature, settings.carrier_webhook_secret):
             raise Unauthorized("the carrier signature does not match the body")
@@ -44,6 +47,8 @@ async def carrier_event(
         if Role.LOGISTICS.value not in user.roles:
             raise Forbidden("carrier events come signed by the carrier or from logistics")
     order = await services.shipment_order(session, body.tracking_no)
-    update = CarrierUpdate(body.tracking_no, body.status, body.location, body.occurred_at)
+    update = CarrierUpdate(
+        body.tracking_no, body.status, body.location, body.occurred_at, body.detail
+    )
     await services.send_signal(temporal, order, OrderWorkflow.carrier_event, update)
     return schemas.Accepted(detail=f"{body.status} for {body.tracking_no} accepted")

@@ -149,10 +149,7 @@ async def resume(
 
 
 @router.post(
-    "/{order_no}/production-events",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=schemas.Accepted,
-    responses=ACTION_ERRORS,
+    "/{order_no}/production-events", response_model=schemas.OrderPublic, responses=ACTION_ERRORS
 )
 async def report_production(
     order_no: str,
@@ -160,10 +157,10 @@ async def report_production(
     user: Production,
     session: SessionDep,
     temporal: TemporalDep,
-) -> schemas.Accepted:
-    """Report a step started or completed; when every step is completed the order ships next."""
-    order = await services.find_order(session, user, order_no)
-    await services.check_production_report(session, order, body)
+) -> schemas.OrderPublic:
+    """Record a step started, or completed with good and scrap units (they add up to the units
+    that entered the step). A step waits for the one before it: 409 otherwise. When every
+    work order is done, the order is booked with the carrier."""
     report = ProductionReport(
         event_id=services.new_event_id(),
         reported_by=user.username,
@@ -172,9 +169,11 @@ async def report_production(
         good_qty=body.good_qty,
         scrap_qty=body.scrap_qty,
         note=body.note,
+        work_order_no=body.work_order_no,
     )
-    await services.send_signal(temporal, order, OrderWorkflow.production_event, report)
-    return schemas.Accepted(detail=f"step {body.step} {body.event} reported as {report.event_id}")
+    return await _update_and_show(
+        session, temporal, user, order_no, OrderWorkflow.report_production, report
+    )
 
 
 @router.post("/{order_no}/dispatch", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)

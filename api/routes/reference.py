@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from sqlalchemy import select
+from typing import Annotated, Literal
 
-from api import services
-from api.deps import CurrentUser, SessionDep
-from api.errors import Unauthorized, responses
+from fastapi import APIRouter, Depends, Query
+
+from api import fulfilment, services
+from api.deps import CurrentUser, SessionDep, require_roles
+from api.errors import Forbidden, Unauthorized, responses
 from api.schemas import (
+    AlertPublic,
     CustomerPublic,
     OrderStatusPublic,
     Page,
+    ProductionLinePublic,
     ProductPublic,
     ReviewNoticePublic,
     StatusLabel,
 )
-from db.models import Product
+from db.models import User
+from domain.roles import STAFF_ROLES
 from domain.statuses import STATUS_LABELS, STATUS_MEANINGS, TERMINAL, TRANSITIONS, OrderStatus
 
 router = APIRouter(tags=["reference"], responses=responses(Unauthorized))
+
+Staff = Annotated[User, Depends(require_roles(*sorted(STAFF_ROLES)))]
 
 
 @router.get("/order-statuses", response_model=Page[OrderStatusPublic])
@@ -41,8 +47,29 @@ async def order_statuses(_: CurrentUser) -> Page[OrderStatusPublic]:
 
 @router.get("/products", response_model=Page[ProductPublic])
 async def products(_: CurrentUser, session: SessionDep) -> Page[ProductPublic]:
-    rows = await session.scalars(select(Product).order_by(Product.sku))
-    return Page(data=[ProductPublic.model_validate(p) for p in rows])
+    """Products with stock on hand, reserved and available, and any low-stock alert."""
+    return Page(data=await fulfilment.products(session))
+
+
+@router.get(
+    "/production-lines",
+    response_model=Page[ProductionLinePublic],
+    responses=responses(Forbidden),
+)
+async def production_lines(_: Staff, session: SessionDep) -> Page[ProductionLinePublic]:
+    """Each line's capacity, load and queue of booked work orders."""
+    return Page(data=await fulfilment.production_lines(session))
+
+
+@router.get("/alerts", response_model=Page[AlertPublic], responses=responses(Forbidden))
+async def alerts(
+    _: Staff,
+    session: SessionDep,
+    kind: Literal["low_stock", "production_overdue", "carrier_exception"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[AlertPublic]:
+    """Low stock, late work orders and carrier exceptions, newest first."""
+    return Page(data=await fulfilment.alerts(session, kind, limit))
 
 
 @router.get("/customers", response_model=Page[CustomerPublic])

@@ -1,0 +1,175 @@
+"""Logistics activities: booking with the carrier, dispatch, tracking events, calling off.
+
+The carrier is outside the product and every call to it may be repeated by a retry, so the
+adapter's calls are idempotent at the carrier; PostgreSQL is written after the carrier
+answered, in one transaction per activity.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+from temporalio import activity
+
+from activities.carriers import CarrierAdapter
+from activities.inputs import (
+    CancellationRecord,
+    CarrierEventRecord,
+    Compensation,
+    DispatchRecord,
+    ShipmentBooking,
+)
+from activities.records import find_order, lock_order
+from activities.stock import move_stock
+from db.models import Alert, Order, Product, Shipment, ShipmentEvent
+
+
+async def _shipment_of(session: AsyncSession, order: Order) -> Shipment | None:
+    return (
+        await session.scalars(select(Shipment).where(Shipment.order_id == order.id))
+    ).one_or_none()
+
+
+class LogisticsActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], carrier: CarrierAdapter) -> None:
+        self.sessions = sessions
+        self.carrier = carrier
+
+    @activity.defn
+    async def book_shipment(self, order_no: str) -> ShipmentBooking:
+        """Book the shipment with the carrier once; a retry returns the booking already made."""
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, order_no)
+            existing = await _shipment_of(session, order)
+            if existing is not None:
+                return ShipmentBooking(existing.carrier, existing.tracking_no)
+            tracking_no = await self.carrier.book(order_no)
+            session.add(
+                Shipment(
+                    order_id=order.id,
+                    carrier=self.carrier.name,
+                    tracking_no=tracking_no,
+                    status="booked",
+                    booked_at=activity.info().current_attempt_scheduled_time,
+                )
+            )
+            return ShipmentBooking(self.carrier.name, tracking_no)
+
+    @activity.defn
+    async def dispatch_shipment(self, record: DispatchRecord) -> None:
+        """Hand the goods to the carrier and take them out of stock, each line once."""
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, record.order_no, selectinload(Order.lines))
+            shipment = await _shipment_of(session, order)
+            assert shipment is not None, "dispatch comes after booking"
+            if shipment.status == "booked":
+                await self.carrier.hand_over(shipment.tracking_no)
+                shipment.status = "shipped"
+                shipment.shipped_at = record.at
+            products = {
+                p.sku: p
+                for p in await session.scalars(
+                    select(Product)
+                    .where(Product.sku.in_({line.sku for line in order.lines}))
+                    .order_by(Product.sku)
+                    .with_for_update()
+                )
+            }
+            for line in order.lines:
+                await move_stock(
+                    session,
+                    products[line.sku],
+                    key=f"{record.order_no}:ship:{line.line_no}",
+                    kind="ship",
+                    quantity=line.quantity,
+                    order_id=order.id,
+                    at=record.at,
+                )
+
+    @activity.defn
+    async def record_carrier_event(self, record: CarrierEventRecord) -> None:
+        """Add a tracking event once; the shipment shows the latest by occurrence time."""
+        async with self.sessions.begin() as session:
+            shipment = (
+                await session.scalars(
+                    select(Shipment)
+                    .where(Shipment.tracking_no == record.tracking_no)
+                    .with_for_update()
+                )
+            ).one()
+            inserted = await session.scalar(
+                insert(ShipmentEvent)
+                .values(
+                    shipment_id=shipment.id,
+                    status=record.status,
+                    location=record.location,
+                    detail=record.detail,
+                    occurred_at=record.occurred_at,
+                )
+                .on_conflict_do_nothing(index_elements=["shipment_id", "status", "occurred_at"])
+                .returning(ShipmentEvent.id)
+            )
+            if inserted is None:
+                return
+            latest = (
+                await session.scalars(
+                    select(ShipmentEvent)
+                    .where(ShipmentEvent.shipment_id == shipment.id)
+                    .order_by(ShipmentEvent.occurred_at.desc())
+                    .limit(1)
+                )
+            ).one()
+            if shipment.status != "cancelled":
+                shipment.status = latest.status
+            if record.status == "delivered":
+                shipment.delivered_at = _earliest(shipment.delivered_at, record.occurred_at)
+            if record.status == "exception":
+                session.add(
+                    Alert(
+                        key=f"carrier-exception:{inserted}",
+                        kind="carrier_exception",
+                        order_id=shipment.order_id,
+                        message=(
+                            f"{record.tracking_no}: {record.detail or 'carrier exception'}"
+                            + (f" at {record.location}" if record.location else "")
+                        ),
+                        at=record.occurred_at,
+                    )
+                )
+
+    @activity.defn
+    async def cancel_shipment(self, record: CancellationRecord) -> Compensation:
+        """Compensation: call off a booked shipment at the carrier, once.
+
+        A shipment the carrier already has (cancelling after a carrier exception) is closed
+        here only: the carrier reported it could not deliver.
+        """
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, record.order_no)
+            shipment = await _shipment_of(session, order)
+            if shipment is None or shipment.status == "cancelled":
+                return Compensation("no shipment to call off")
+            if shipment.status == "booked":
+                await self.carrier.cancel(shipment.tracking_no)
+            shipment.status = "cancelled"
+            shipment.cancelled_at = record.at
+            return Compensation(f"called off shipment {shipment.tracking_no}")
+
+    @activity.defn
+    async def mark_dispatched(self, record: DispatchRecord) -> None:
+        """First release: dispatch without stock; kept for orders that started before it."""
+        async with self.sessions.begin() as session:
+            order = await find_order(session, record.order_no)
+            await session.execute(
+                update(Shipment)
+                .where(Shipment.order_id == order.id, Shipment.status == "booked")
+                .values(status="shipped", shipped_at=record.at)
+            )
+
+
+def _earliest(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None else min(current, candidate)

@@ -1,0 +1,179 @@
+"""Stock activities: reserving on approval, shipping on dispatch, releasing on cancellation.
+
+Each product row is locked (``SELECT ... FOR UPDATE``) while its quantities change, in SKU order
+so that two orders never wait on each other in a cycle; the table's checks refuse anything
+that would reserve more than is on hand. Every change is a ``stock_movements`` row whose key
+names its cause, which makes each movement happen exactly once however often it is retried.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+from temporalio import activity
+
+from activities.inputs import CancellationRecord, Compensation, LineAllocation, StockAllocation
+from activities.records import lock_order
+from db.models import Alert, Order, OrderLine, Product, StockMovement
+
+
+async def _lock_products(session: AsyncSession, skus: set[str]) -> dict[str, Product]:
+    rows = await session.scalars(
+        select(Product).where(Product.sku.in_(skus)).order_by(Product.sku).with_for_update()
+    )
+    return {product.sku: product for product in rows}
+
+
+async def move_stock(
+    session: AsyncSession,
+    product: Product,
+    *,
+    key: str,
+    kind: str,
+    quantity: int,
+    order_id: int | None,
+    at: datetime | None = None,
+) -> bool:
+    """Record a movement and apply it to the (locked) product; False if it happened before."""
+    if quantity <= 0:
+        return False
+    inserted = await session.scalar(
+        insert(StockMovement)
+        .values(
+            key=key,
+            sku=product.sku,
+            order_id=order_id,
+            kind=kind,
+            quantity=quantity,
+            **({"at": at} if at else {}),
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(StockMovement.id)
+    )
+    if inserted is None:
+        return False
+    if kind == "reserve":
+        product.stock_reserved += quantity
+    elif kind == "release":
+        product.stock_reserved -= quantity
+    elif kind == "produce":
+        product.stock_on_hand += quantity
+    elif kind == "ship":
+        product.stock_on_hand -= quantity
+        product.stock_reserved -= quantity
+    else:
+        raise ValueError(f"unknown stock movement {kind}")
+    await session.flush()  # the table's checks speak now, inside this movement's transaction
+    await _check_reorder_point(session, product, key, order_id)
+    return True
+
+
+async def _check_reorder_point(
+    session: AsyncSession, product: Product, cause: str, order_id: int | None
+) -> None:
+    """Raise a low-stock alert when available stock drops below the reorder point; once per
+    dip: the alert re-arms when available stock is back at or above the point."""
+    if product.available < product.reorder_point:
+        if product.low_stock_since is None:
+            product.low_stock_since = datetime.now(UTC)
+            session.add(
+                Alert(
+                    key=f"low-stock:{cause}",
+                    kind="low_stock",
+                    sku=product.sku,
+                    order_id=order_id,
+                    message=(
+                        f"{product.sku}: {product.available} available, below the reorder "
+                        f"point of {product.reorder_point}"
+                    ),
+                )
+            )
+    elif product.low_stock_since is not None:
+        product.low_stock_since = None
+
+
+async def reserved_for_order(session: AsyncSession, order_id: int) -> dict[str, int]:
+    """Units each product holds reserved for the order, rebuilt from its movements."""
+    signed = case(
+        (StockMovement.kind == "reserve", StockMovement.quantity),
+        (StockMovement.kind.in_(["release", "ship"]), -StockMovement.quantity),
+        else_=0,
+    )
+    rows = await session.execute(
+        select(StockMovement.sku, func.sum(signed))
+        .where(StockMovement.order_id == order_id)
+        .group_by(StockMovement.sku)
+    )
+    return {sku: int(total) for sku, total in rows if total}
+
+
+class StockActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    @activity.defn
+    async def reserve_stock(self, order_no: str) -> StockAllocation:
+        """Reserve what is available for each line, in line order; the rest is to be made.
+
+        Run again for the same order it changes nothing and answers the same allocation.
+        """
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, order_no, selectinload(Order.lines))
+            products = await _lock_products(session, {line.sku for line in order.lines})
+            allocations: list[LineAllocation] = []
+            for line in order.lines:
+                # A line is allocated once: its quantities are set in the same transaction.
+                if line.reserved_qty + line.produce_qty == 0:
+                    product = products[line.sku]
+                    take = min(line.quantity, max(product.available, 0))
+                    await move_stock(
+                        session,
+                        product,
+                        key=f"{order_no}:reserve:{line.line_no}",
+                        kind="reserve",
+                        quantity=take,
+                        order_id=order.id,
+                    )
+                    line.reserved_qty = take
+                    line.produce_qty = line.quantity - take
+                allocations.append(_allocation(line))
+            return StockAllocation(allocations)
+
+    @activity.defn
+    async def release_stock(self, record: CancellationRecord) -> Compensation:
+        """Compensation: give back every unit still reserved for the order, once."""
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, record.order_no)
+            held = await reserved_for_order(session, order.id)
+            products = await _lock_products(session, set(held))
+            released: dict[str, int] = defaultdict(int)
+            for sku, quantity in sorted(held.items()):
+                moved = await move_stock(
+                    session,
+                    products[sku],
+                    key=f"{record.order_no}:release:{sku}",
+                    kind="release",
+                    quantity=quantity,
+                    order_id=order.id,
+                )
+                if moved:
+                    released[sku] += quantity
+            if not released:
+                return Compensation("no reserved stock to release")
+            listed = ", ".join(f"{qty} × {sku}" for sku, qty in released.items())
+            return Compensation(f"released {listed} back to stock")
+
+
+def _allocation(line: OrderLine) -> LineAllocation:
+    return LineAllocation(
+        line_no=line.line_no,
+        sku=line.sku,
+        quantity=line.quantity,
+        reserved=line.reserved_qty,
+        to_produce=line.produce_qty,
+    )
