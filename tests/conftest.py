@@ -9,10 +9,14 @@ builds its own customers, products and users, so tests never share rows they cha
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +39,7 @@ from worker import build_worker
 from workflows import search_attributes
 
 LONG = timedelta(hours=1)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -135,6 +140,46 @@ async def world(api: httpx.AsyncClient, settings: Settings) -> AsyncIterator[Wor
         yield await make_world(create_session_factory(engine), api, settings)
     finally:
         await engine.dispose()
+
+
+class WorkerProcesses:
+    """``python worker.py`` as separate processes on a task queue of their own, to be killed."""
+
+    def __init__(self, settings: Settings, temporal_client: Client) -> None:
+        self.task_queue = f"orders-process-{uuid.uuid4().hex[:8]}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": settings.database_url,
+            "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
+            "TASK_QUEUE": self.task_queue,
+            "CARRIER_WEBHOOK_SECRET": settings.carrier_webhook_secret,
+        }
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self, **env: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "worker.py"], cwd=PROJECT_ROOT, env={**self.env, **env}
+        )
+        self.started.append(process)
+        return process
+
+    @staticmethod
+    def kill(process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL: no chance to finish an activity or report anything."""
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                self.kill(process)
+
+
+@pytest.fixture
+def worker_process(settings: Settings, temporal_client: Client) -> Iterator[WorkerProcesses]:
+    processes = WorkerProcesses(settings, temporal_client)
+    yield processes
+    processes.stop_all()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -251,6 +251,7 @@ class World:
         *,
         location: str | None = "Shanghai hub",
         occurred_at: datetime | None = None,
+        detail: str | None = None,
         secret: str | None = None,
     ) -> httpx.Response:
         """Post a tracking event signed the way the carrier signs it."""
@@ -260,6 +261,7 @@ class World:
                 "status": status,
                 "location": location,
                 "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
+                "detail": detail,
             }
         ).encode()
         signature = sign_body(body, secret or self.settings.carrier_webhook_secret)

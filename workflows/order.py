@@ -77,6 +77,9 @@ CARRIER = "carrier"
 FULFILMENT_PATCH = "fulfilment-stock-production-tracking"
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# A compensation whose worker died is retried after this long; it may call the carrier, whose
+# adapter gives up on a call after 10 s.
+COMPENSATION_TIMEOUT = timedelta(seconds=15)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
 
@@ -379,7 +382,7 @@ class OrderWorkflow:
         assert self.cancel_request is not None
         record = CancellationRecord(self.params.order_no, workflow.now())
         for undo in reversed(self._undo):
-            result: Compensation = await self._activity(undo, record)
+            result: Compensation = await self._activity(undo, record, COMPENSATION_TIMEOUT)
             self.compensations.append(result.done)
             self._show_details()
         if any(level.status in ("waiting", "pending") for level in self.levels):
@@ -410,9 +413,11 @@ class OrderWorkflow:
 
     # ----------------------------------------------------------------- helpers
 
-    async def _activity(self, fn: Callable[..., Any], arg: object) -> Any:
+    async def _activity(
+        self, fn: Callable[..., Any], arg: object, timeout: timedelta = ACTIVITY_TIMEOUT
+    ) -> Any:
         return await workflow.execute_activity_method(
-            fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+            fn, arg, start_to_close_timeout=timeout, retry_policy=ACTIVITY_RETRY
         )
 
     async def _wait(self, condition: Callable[[], bool], timeout: timedelta | None = None) -> bool:

@@ -1,0 +1,207 @@
+"""Tracking: the timeline the carrier reports, and what its events do to the order.
+
+These tests post carrier events themselves, signed as the carrier signs them, against the
+built-in carrier; ``test_carrier_end_to_end.py`` lets the carrier simulator post them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from api.security import sign_body
+from tests.factories import World
+from tests.test_auth import assert_error
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+async def shipped_order(world: World) -> tuple[str, str]:
+    """An order handed to the carrier: its number and tracking number."""
+    order_no = await world.new_order()
+    await world.approve_levels(order_no, ["sup"])
+    order = await world.finish_production(order_no)
+    shipped = await world.act(order_no, "dispatch", as_="log")
+    assert shipped.status_code == 200, shipped.text
+    return order_no, order["shipment"]["tracking_no"]
+
+
+async def eventually(
+    read: Callable[[], Awaitable[dict[str, Any]]],
+    check: Callable[[dict[str, Any]], bool],
+    timeout: float = 20,
+) -> dict[str, Any]:
+    """Poll ``read`` until ``check`` holds; carrier events reach the order asynchronously."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await read()
+        if check(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"never happened; last seen: {json.dumps(value, default=str)}")
+        await asyncio.sleep(0.2)
+
+
+def timeline(order: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(e["status"], e["occurred_at"]) for e in order["shipment"]["events"]]
+
+
+async def test_timeline_is_ordered_by_occurrence_and_ignores_repeats(world: World) -> None:
+    order_no, tracking_no = await shipped_order(world)
+    # Out of order and twice: the later event first, then the earlier one, then it again.
+    arrivals = [
+        ("out_for_delivery", T0 + timedelta(hours=6), "Pudong depot"),
+        ("in_transit", T0 + timedelta(hours=1), "Shanghai hub"),
+        ("in_transit", T0 + timedelta(hours=1), "Shanghai hub"),
+    ]
+    for status, at, location in arrivals:
+        response = await world.carrier_event(tracking_no, status, occurred_at=at, location=location)
+        assert response.status_code == 202, response.text
+
+    order = await eventually(lambda: world.order(order_no), lambda o: len(timeline(o)) == 2)
+    assert [status for status, _ in timeline(order)] == ["in_transit", "out_for_delivery"]
+    assert order["shipment"]["events"][0]["location"] == "Shanghai hub"
+    # The shipment shows where it is now: the latest event by when it happened.
+    assert order["shipment"]["status"] == "out_for_delivery"
+    assert order["status"] == "SHIPPED"
+
+    delivered = await world.carrier_event(
+        tracking_no, "delivered", occurred_at=T0 + timedelta(hours=9)
+    )
+    assert delivered.status_code == 202
+    order = await world.wait_for(order_no, "DELIVERED")
+    # A straggler after delivery lands in the timeline's past and changes nothing else.
+    late = await world.carrier_event(tracking_no, "in_transit", occurred_at=T0 + timedelta(hours=3))
+    assert late.status_code == 202
+    order = await eventually(lambda: world.order(order_no), lambda o: len(timeline(o)) == 4)
+    assert [status for status, _ in timeline(order)] == [
+        "in_transit",
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+    ]
+    assert order["shipment"]["status"] == "delivered"
+    assert order["status"] == "DELIVERED"
+    assert [h["to_status"] for h in order["history"]].count("DELIVERED") == 1
+
+
+async def test_exception_holds_the_order_with_the_carriers_reason(world: World) -> None:
+    order_no, tracking_no = await shipped_order(world)
+    failed = await world.carrier_event(
+        tracking_no,
+        "exception",
+        occurred_at=T0,
+        location="Pudong depot",
+        detail="recipient not available",
+    )
+    assert failed.status_code == 202, failed.text
+    order = await world.wait_for(order_no, "ON_HOLD")
+    held = order["history"][-1]
+    assert (held["from_status"], held["actor"]) == ("SHIPPED", "carrier")
+    assert held["reason"] == "carrier exception: recipient not available"
+    assert order["held_from"] == "SHIPPED"
+    assert order["shipment"]["events"][-1]["detail"] == "recipient not available"
+
+    alerts = await world.api.get(
+        "/api/v1/alerts", params={"kind": "carrier_exception"}, headers=world["ops"].headers
+    )
+    mine = [a for a in alerts.json()["data"] if a["order_no"] == order_no]
+    assert len(mine) == 1 and "recipient not available" in mine[0]["message"]
+
+    # The same event again is the same event: no second hold, no second alert.
+    again = await world.carrier_event(
+        tracking_no, "exception", occurred_at=T0, detail="recipient not available"
+    )
+    assert again.status_code == 202
+    resumed = await world.act(
+        order_no, "resume", as_="ops", json_body={"reason": "new delivery slot agreed"}
+    )
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["status"] == "SHIPPED"
+
+    await world.carrier_event(tracking_no, "delivered", occurred_at=T0 + timedelta(days=1))
+    order = await world.wait_for(order_no, "DELIVERED")
+    assert [h["to_status"] for h in order["history"]].count("ON_HOLD") == 1
+
+
+async def test_a_stale_exception_does_not_hold_the_order(world: World) -> None:
+    """The carrier already reported progress after it: the problem is behind the shipment."""
+    order_no, tracking_no = await shipped_order(world)
+    await world.carrier_event(tracking_no, "out_for_delivery", occurred_at=T0 + timedelta(hours=5))
+    await world.carrier_event(
+        tracking_no, "exception", occurred_at=T0, detail="address unclear, resolved"
+    )
+    order = await eventually(lambda: world.order(order_no), lambda o: len(timeline(o)) == 2)
+    assert order["status"] == "SHIPPED"
+    assert [status for status, _ in timeline(order)] == ["exception", "out_for_delivery"]
+
+
+async def test_ops_cancels_an_order_the_carrier_could_not_deliver(world: World) -> None:
+    order_no, tracking_no = await shipped_order(world)
+    await world.carrier_event(tracking_no, "exception", occurred_at=T0, detail="goods damaged")
+    await world.wait_for(order_no, "ON_HOLD")
+
+    response = await world.act(
+        order_no, "cancel", as_="ops", json_body={"reason": "written off with the carrier"}
+    )
+    assert response.status_code == 200, response.text
+    order = response.json()
+    assert order["status"] == "CANCELLED"
+    assert order["shipment"]["status"] == "cancelled"
+    # The goods left the warehouse: nothing comes back into stock.
+    kinds = [movement["kind"] for movement in order["stock_movements"]]
+    assert "ship" in kinds and "release" not in kinds
+
+
+async def test_refused_carrier_events_store_nothing(world: World) -> None:
+    order_no, tracking_no = await shipped_order(world)
+    body = json.dumps(
+        {"tracking_no": tracking_no, "status": "delivered", "occurred_at": T0.isoformat()}
+    ).encode()
+    json_header = {"Content-Type": "application/json"}
+
+    forged = await world.api.post(
+        "/api/v1/carrier-events",
+        content=body,
+        headers={**json_header, "X-Carrier-Signature": sign_body(body, "not-the-secret")},
+    )
+    assert_error(forged, 401, "Unauthorized")
+    unsigned = await world.api.post("/api/v1/carrier-events", content=body, headers=json_header)
+    assert_error(unsigned, 401, "Unauthorized")
+    tampered = await world.api.post(
+        "/api/v1/carrier-events",
+        content=body.replace(b"delivered", b"exception"),
+        headers={
+            **json_header,
+            "X-Carrier-Signature": sign_body(body, world.settings.carrier_webhook_secret),
+        },
+    )
+    assert_error(tampered, 401, "Unauthorized")
+    unknown = await world.carrier_event("NO-SUCH-TRACKING", "delivered", occurred_at=T0)
+    assert_error(unknown, 404, "NotFound")
+
+    await asyncio.sleep(1)  # anything wrongly accepted would have reached the order by now
+    order = await world.order(order_no)
+    assert order["status"] == "SHIPPED"
+    assert order["shipment"]["events"] == []
+
+
+async def test_logistics_may_post_tracking_without_a_signature(world: World) -> None:
+    order_no, tracking_no = await shipped_order(world)
+    response = await world.api.post(
+        "/api/v1/carrier-events",
+        json={"tracking_no": tracking_no, "status": "in_transit", "occurred_at": T0.isoformat()},
+        headers=world["log"].headers,
+    )
+    assert response.status_code == 202, response.text
+    refused = await world.api.post(
+        "/api/v1/carrier-events",
+        json={"tracking_no": tracking_no, "status": "delivered", "occurred_at": T0.isoformat()},
+        headers=world["sales"].headers,
+    )
+    assert_error(refused, 403, "Forbidden")
+    order = await eventually(lambda: world.order(order_no), lambda o: len(timeline(o)) == 1)
+    assert order["status"] == "SHIPPED"
