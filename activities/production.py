@@ -385,4 +385,5 @@ async def _finish_work_order(
             quantity=record.produced_qty,
             order_id=order.id,
             at=record.at,
+            check_reorder_point=kind == "reserve",
         )

@@ -38,8 +38,14 @@ async def move_stock(
     quantity: int,
     order_id: int | None,
     at: datetime | None = None,
+    check_reorder_point: bool = True,
 ) -> bool:
-    """Record a movement and apply it to the (locked) product; False if it happened before."""
+    """Record a movement and apply it to the (locked) product; False if it happened before.
+
+    A caller that moves the same product twice in one go (made, then reserved at once) checks
+    the reorder point after the second movement only: between the two, available stock is
+    briefly higher than anyone could ever see.
+    """
     if quantity <= 0:
         return False
     inserted = await session.scalar(
@@ -69,7 +75,8 @@ async def move_stock(
     else:
         raise ValueError(f"unknown stock movement {kind}")
     await session.flush()  # the table's checks speak now, inside this movement's transaction
-    await _check_reorder_point(session, product, key, order_id)
+    if check_reorder_point:
+        await _check_reorder_point(session, product, key, order_id)
     return True
 
 

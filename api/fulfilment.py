@@ -22,9 +22,6 @@ from db.models import (
 )
 from domain.progress import WorkOrderFacts, production_progress
 
-ALERT_KINDS = ("low_stock", "production_overdue", "carrier_exception")
-
-
 # ---------------------------------------------------------------------------- the order
 
 
@@ -165,16 +162,17 @@ async def products(session: AsyncSession) -> list[schemas.ProductPublic]:
         )
     )
     # The alert of each product's current dip below its reorder point.
-    alerts: dict[str, Alert] = {}
-    low = [p.sku for p in rows if p.low_stock_since is not None]
-    if low:
-        for alert in await session.scalars(
-            select(Alert)
-            .where(Alert.kind == "low_stock", Alert.sku.in_(low))
+    alerts: dict[str, schemas.AlertPublic] = {}
+    dipped = [p.sku for p in rows if p.low_stock_since is not None]
+    if dipped:
+        for alert, order_no in await session.execute(
+            select(Alert, Order.order_no)
+            .outerjoin(Order, Order.id == Alert.order_id)
+            .where(Alert.kind == "low_stock", Alert.sku.in_(dipped))
             .order_by(Alert.at, Alert.id)
         ):
             assert alert.sku is not None
-            alerts[alert.sku] = alert
+            alerts[alert.sku] = _alert_public(alert, order_no)
     return [
         schemas.ProductPublic(
             sku=product.sku,
@@ -185,12 +183,9 @@ async def products(session: AsyncSession) -> list[schemas.ProductPublic]:
             stock_reserved=product.stock_reserved,
             stock_available=product.available,
             reorder_point=product.reorder_point,
-            low_stock=product.low_stock_since is not None,
-            low_stock_alert=(
-                schemas.AlertPublic.model_validate(alerts[product.sku])
-                if product.sku in alerts
-                else None
-            ),
+            # From the numbers: also true for stock that starts out below the point.
+            low_stock=product.available < product.reorder_point,
+            low_stock_alert=alerts.get(product.sku),
             line_codes=list(product.line_codes),
             routing=[schemas.RoutingStepPublic.model_validate(step) for step in product.routing],
         )
@@ -251,9 +246,10 @@ async def alerts(session: AsyncSession, kind: str | None, limit: int) -> list[sc
     )
     if kind is not None:
         query = query.where(Alert.kind == kind)
-    return [
-        schemas.AlertPublic(
-            kind=alert.kind, sku=alert.sku, order_no=order_no, message=alert.message, at=alert.at
-        )
-        for alert, order_no in await session.execute(query)
-    ]
+    return [_alert_public(alert, order_no) for alert, order_no in await session.execute(query)]
+
+
+def _alert_public(alert: Alert, order_no: str | None) -> schemas.AlertPublic:
+    return schemas.AlertPublic(
+        kind=alert.kind, sku=alert.sku, order_no=order_no, message=alert.message, at=alert.at
+    )

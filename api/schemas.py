@@ -63,8 +63,6 @@ class RoutingStepPublic(BaseModel):
 
 
 class AlertPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     kind: str  # low_stock | production_overdue | carrier_exception
     sku: str | None
     order_no: str | None = None

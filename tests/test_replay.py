@@ -1,10 +1,11 @@
 """Replay: the current workflow code must replay every recorded order history unchanged.
 
-Two sources: the histories committed in ``tests/histories`` (orders recorded by earlier
-versions: a change that would break running orders fails here until it is guarded with
-``workflow.patched``), and every order this test session ran, whatever path it took.
-``RECORD_HISTORIES=1`` saves one history per distinct path of this session into
-``tests/histories``.
+Two sources: the histories committed under ``tests/histories`` (orders recorded by earlier
+versions, one folder per version: a change that would break running orders fails here until it
+is guarded with ``workflow.patched``), and every order this test session ran, whatever path it
+took. ``RECORD_HISTORIES=1`` saves one history per distinct path of this session into
+``tests/histories/current``; when the workflow changes again, that folder is renamed after the
+version it recorded and kept.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ HISTORIES = Path(__file__).parent / "histories"
 def committed_histories() -> list[WorkflowHistory]:
     return [
         WorkflowHistory.from_json(path.stem, path.read_text())
-        for path in sorted(HISTORIES.glob("*.json"))
+        for path in sorted(HISTORIES.rglob("*.json"))
     ]
 
 
@@ -72,8 +73,9 @@ async def test_recorded_histories_replay(temporal_client: Client, settings: Sett
     assert len(recorded) >= 1
 
     if os.environ.get("RECORD_HISTORIES"):
-        HISTORIES.mkdir(exist_ok=True)
+        folder = HISTORIES / "current"
+        folder.mkdir(parents=True, exist_ok=True)
         by_path = {path_of(history): history for history in recorded}
         for path, history in by_path.items():
             name = re.sub(r"[^a-z0-9_-]", "", path)[:150]
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
+            (folder / f"{name}.json").write_text(history.to_json())
