@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint format clean clean-data
+.PHONY: venv run demo bench test lint format clean clean-data
 
 venv: $(STAMP)
 
@@ -20,6 +20,15 @@ $(STAMP): pyproject.toml
 # PostgreSQL, Temporal, the worker and the API in the foreground; Ctrl-C stops everything.
 run: $(STAMP)
 	$(BIN)/python -m devstack run
+
+# Against a running `make run` (another terminal): every role walks orders through stock,
+# production and the simulated carrier, narrated line by line.
+demo: $(STAMP)
+	$(BIN)/python -m demo
+
+# Stock reservation under concurrency, on a fresh database of its own; prints figures.
+bench: $(STAMP)
+	$(BIN)/python -m bench.reservation
 
 # The Temporal CLI is resolved first so that a one-time build shows its progress here rather
 # than inside the test session. Make stops at the first failing command.

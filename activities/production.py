@@ -205,15 +205,7 @@ class ProductionActivities:
             if not await _add_event(session, order, work_order, record):
                 return
             index = next(i for i, s in enumerate(work_order.steps) if s.name == record.step)
-            step = work_order.steps[index]
-            step.started_at = step.started_at or record.at
-            if record.event == "started":
-                step.status = "started"
-            else:
-                step.status = "completed"
-                step.completed_at = record.at
-                step.good_qty = record.good_qty or 0
-                step.scrap_qty = record.scrap_qty or 0
+            _apply_report(work_order.steps[index], record)
             if record.skips_remaining_steps:
                 for later in work_order.steps[index + 1 :]:
                     later.status = "skipped"
@@ -324,15 +316,7 @@ class ProductionActivities:
             work_order = (await _work_orders(session, order.id))[0]
             if not await _add_event(session, order, work_order, record):
                 return
-            step = next(s for s in work_order.steps if s.name == record.step)
-            step.started_at = step.started_at or record.at
-            if record.event == "started":
-                step.status = "started"
-            else:
-                step.status = "completed"
-                step.completed_at = record.at
-                step.good_qty = record.good_qty or 0
-                step.scrap_qty = record.scrap_qty or 0
+            _apply_report(next(s for s in work_order.steps if s.name == record.step), record)
             if all(s.status == "completed" for s in work_order.steps):
                 work_order.status = "completed"
                 work_order.finished_at = record.at
@@ -360,6 +344,17 @@ async def _add_event(
         .returning(ProductionEvent.id)
     )
     return inserted is not None
+
+
+def _apply_report(step: WorkOrderStep, record: ProductionEventRecord) -> None:
+    step.started_at = step.started_at or record.at
+    if record.event == "started":
+        step.status = "started"
+        return
+    step.status = "completed"
+    step.completed_at = record.at
+    step.good_qty = record.good_qty or 0
+    step.scrap_qty = record.scrap_qty or 0
 
 
 async def _finish_work_order(

@@ -15,6 +15,8 @@ log = logging.getLogger("carrier_sim")
 def main() -> None:
     settings = SimulatorSettings()
     logging.basicConfig(level=logging.INFO, format="carrier-sim %(levelname)s %(message)s")
+    # The simulator logs each event it posts; httpx's own line per request would repeat it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     log.info(
         "listening on http://%s:%d; posting tracking events to %s every %ss",
         settings.host,

@@ -8,12 +8,15 @@ Start-up order, and why:
 3. start the Temporal dev server (it boots while PostgreSQL starts and migrations run);
 4. PostgreSQL (embedded unless ``DATABASE_URL`` is set), then ``python -m db.migrate``;
 5. wait for Temporal, then ``python -m db.seed`` (idempotent);
-6. the worker and the API; wait for ``GET /healthz``; print where everything is.
+6. the carrier simulator (``python -m carrier_sim``), before the worker that books shipments
+   with it; wait for its ``GET /healthz``;
+7. the worker and the API; wait for ``GET /healthz``; print where everything is.
 
 Children run in their own sessions, so a Ctrl-C reaches only this supervisor, which then stops
-them in order — API and worker first, then Temporal, then PostgreSQL — with SIGTERM, and SIGKILL
-for any that linger. If any child dies on its own, everything is stopped the same way. Data in
-``.data/`` (PostgreSQL's data directory and Temporal's SQLite file) is kept between runs.
+them in order — API, worker and carrier simulator first, then Temporal, then PostgreSQL — with
+SIGTERM, and SIGKILL for any that linger. If any child dies on its own, everything is stopped
+the same way. Data in ``.data/`` (PostgreSQL's data directory and Temporal's SQLite file) is
+kept between runs.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ DEMO_PASSWORD = "demo-pass"
 _STARTUP_TIMEOUT = 90.0  # seconds; generous for a 2-core machine booting everything at once
 _GRACE_SECONDS = 8.0  # how long a child may take to exit after SIGTERM before SIGKILL
 _PR_SET_PDEATHSIG = 1
+# The simulator's pace and failure rate under `make run`: quick enough to watch an order reach
+# its customer, and a carrier exception in every `make demo` (which ships four orders).
+_CARRIER_SIM_DEFAULTS = {"CARRIER_SIM_STEP_SECONDS": "5", "CARRIER_SIM_EXCEPTION_EVERY": "4"}
 
 
 class StartupError(Exception):
@@ -138,11 +144,22 @@ class DevStack:
     temporal_ui_port: int = field(default_factory=lambda: int_setting("TEMPORAL_UI_PORT", 8233))
     namespace: str = field(default_factory=lambda: setting("TEMPORAL_NAMESPACE") or "default")
     external_temporal: str | None = field(default_factory=lambda: setting("TEMPORAL_ADDRESS"))
+    carrier_sim_port: int = field(default_factory=lambda: int_setting("CARRIER_SIM_PORT", 8700))
 
     @property
     def temporal_address(self) -> str:
         """Where the worker and the API find Temporal."""
         return self.external_temporal or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def carrier_sim_url(self) -> str:
+        """Where the worker books shipments with the carrier simulator."""
+        return f"http://127.0.0.1:{self.carrier_sim_port}"
+
+    @property
+    def worker_uses_simulator(self) -> bool:
+        """Whether the worker ships through the simulator: yes, unless the user chose CARRIER."""
+        return setting("CARRIER") in (None, "simulator")
 
     # -- processes --------------------------------------------------------------------------
 
@@ -202,11 +219,34 @@ class DevStack:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
+    def carrier_env(self, env: dict[str, str]) -> dict[str, str]:
+        """The simulator posts tracking events to our API; its pace and failures are demo
+        defaults (an event every 5 s, every 4th shipment missing the recipient once), unless
+        the user set them (environment or ``.env``)."""
+        env = dict(env)
+        env["CARRIER_SIM_PORT"] = str(self.carrier_sim_port)
+        env["CARRIER_SIM_API_URL"] = f"http://127.0.0.1:{self.api_port}"
+        for variable, default in _CARRIER_SIM_DEFAULTS.items():
+            if setting(variable) is None:
+                env[variable] = default
+        return env
+
+    def worker_env(self, env: dict[str, str]) -> dict[str, str]:
+        """The worker ships through the simulator unless the user chose a carrier."""
+        env = dict(env)
+        if setting("CARRIER") is None:
+            env["CARRIER"] = "simulator"
+            env["CARRIER_SIMULATOR_URL"] = self.carrier_sim_url
+        return env
+
     # -- start-up ---------------------------------------------------------------------------
 
     def check_ports(self) -> None:
         """Refuse to start if a port we are about to listen on is taken."""
-        wanted = [("API", "API_PORT", self.api_port)]
+        wanted = [
+            ("API", "API_PORT", self.api_port),
+            ("carrier simulator", "CARRIER_SIM_PORT", self.carrier_sim_port),
+        ]
         if self.external_temporal is None:
             wanted += [
                 ("Temporal", "TEMPORAL_PORT", self.temporal_port),
@@ -301,15 +341,21 @@ class DevStack:
 
         await self.run_step("seed", [python, "-m", "db.seed"], env)
 
-        await self.spawn("worker", [python, "worker.py"], env)
+        await self.spawn("carrier", [python, "-m", "carrier_sim"], self.carrier_env(env))
+        await self.until_stopped(
+            self.wait_for_health("carrier simulator", f"{self.carrier_sim_url}/healthz")
+        )
+
+        await self.spawn("worker", [python, "worker.py"], self.worker_env(env))
         api_argv = [python, "-m", "uvicorn", "api.app:app", "--host", self.api_host]
         await self.spawn("api", [*api_argv, "--port", str(self.api_port)], env)
-        await self.until_stopped(self.wait_for_api())
+        await self.until_stopped(
+            self.wait_for_health("API", f"http://127.0.0.1:{self.api_port}/healthz")
+        )
         self.print_banner()
 
-    async def wait_for_api(self) -> None:
-        """Poll ``GET /healthz`` until it answers 200; fail if any child dies meanwhile."""
-        url = f"http://127.0.0.1:{self.api_port}/healthz"
+    async def wait_for_health(self, label: str, url: str) -> None:
+        """Poll ``url`` until it answers 200; fail if any child dies meanwhile."""
         deadline = time.monotonic() + _STARTUP_TIMEOUT
         async with httpx.AsyncClient(timeout=2.0) as client:
             while time.monotonic() < deadline:
@@ -323,7 +369,7 @@ class DevStack:
                     if (await client.get(url)).status_code == 200:
                         return
                 await asyncio.sleep(0.5)
-        raise StartupError(f"The API did not answer {url} within {_STARTUP_TIMEOUT:.0f}s.")
+        raise StartupError(f"The {label} did not answer {url} within {_STARTUP_TIMEOUT:.0f}s.")
 
     def print_banner(self) -> None:
         """Tell the user where everything is and how to log in."""
@@ -334,6 +380,9 @@ class DevStack:
         )
         assert self.postgres is not None
         database = "embedded, data in .data/postgres" if self.postgres.embedded else "DATABASE_URL"
+        carrier = f"http://localhost:{self.carrier_sim_port}/shipments"
+        if not self.worker_uses_simulator:
+            carrier += " (unused: CARRIER is set)"
         users = [f"{name} ({role})" for name, role in DEMO_USERS]
         lines = [
             "",
@@ -342,10 +391,16 @@ class DevStack:
             f"  API docs      http://localhost:{self.api_port}/docs",
             f"  Temporal UI   {ui}",
             f"  PostgreSQL    {database}",
+            f"  Carrier sim   {carrier}",
             f"  Demo logins (demo only — never deploy these), password {DEMO_PASSWORD}:",
         ]
         lines += _wrap(users, indent="    ", width=72)
-        lines += ["  Ctrl-C stops everything.", "=" * 72, ""]
+        lines += [
+            "  `make demo` in another terminal plays every role.",
+            "  Ctrl-C stops everything.",
+            "=" * 72,
+            "",
+        ]
         print("\n".join(lines), flush=True)
 
     # -- supervision and shutdown -----------------------------------------------------------

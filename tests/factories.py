@@ -244,6 +244,15 @@ class World:
                     assert response.status_code == 200, response.text
         return await self.wait_for(order_no, "AWAITING_SHIPMENT")
 
+    async def shipped_order(self, quantity: int = ONE_LEVEL_QTY) -> tuple[str, str]:
+        """An order approved, made and handed to the carrier: its number and tracking number."""
+        order_no = await self.new_order(quantity)
+        await self.approve_levels(order_no, ["sup"])
+        order = await self.finish_production(order_no)
+        shipped = await self.act(order_no, "dispatch", as_="log")
+        assert shipped.status_code == 200, shipped.text
+        return order_no, order["shipment"]["tracking_no"]
+
     async def carrier_event(
         self,
         tracking_no: str,

@@ -83,15 +83,6 @@ async def in_process_worker(
         yield
 
 
-async def dispatched(world: World, quantity: int = 5) -> tuple[str, str]:
-    order_no = await world.new_order(quantity)
-    await world.approve_levels(order_no, ["sup"])
-    order = await world.finish_production(order_no)
-    response = await world.act(order_no, "dispatch", as_="log")
-    assert response.status_code == 200, response.text
-    return order_no, order["shipment"]["tracking_no"]
-
-
 async def test_the_simulated_carrier_delivers_the_order(
     world: World, settings: Settings, temporal_client: Client
 ) -> None:
@@ -101,7 +92,7 @@ async def test_the_simulated_carrier_delivers_the_order(
         carrier_stack(world, settings, temporal_client, task_queue, duplicates=True) as stack,
         in_process_worker(world, settings, temporal_client, stack),
     ):
-        order_no, tracking_no = await dispatched(world)
+        order_no, tracking_no = await world.shipped_order()
         assert tracking_no.startswith("SIM")
         order = await world.wait_for(order_no, "DELIVERED", timeout=60)
         done = await world.act(order_no, "confirm-delivery", as_="customer")
@@ -131,7 +122,7 @@ async def test_a_carrier_exception_holds_the_order_until_ops_resumes(
         carrier_stack(world, settings, temporal_client, task_queue, exception_every=1) as stack,
         in_process_worker(world, settings, temporal_client, stack),
     ):
-        order_no, _ = await dispatched(world)
+        order_no, _ = await world.shipped_order()
         held = await world.wait_for(order_no, "ON_HOLD", timeout=60)
         assert held["history"][-1]["actor"] == "carrier"
         assert held["history"][-1]["reason"] == "carrier exception: recipient not available"

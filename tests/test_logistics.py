@@ -19,16 +19,6 @@ from tests.test_auth import assert_error
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
-async def shipped_order(world: World) -> tuple[str, str]:
-    """An order handed to the carrier: its number and tracking number."""
-    order_no = await world.new_order()
-    await world.approve_levels(order_no, ["sup"])
-    order = await world.finish_production(order_no)
-    shipped = await world.act(order_no, "dispatch", as_="log")
-    assert shipped.status_code == 200, shipped.text
-    return order_no, order["shipment"]["tracking_no"]
-
-
 async def eventually(
     read: Callable[[], Awaitable[dict[str, Any]]],
     check: Callable[[dict[str, Any]], bool],
@@ -50,7 +40,7 @@ def timeline(order: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 async def test_timeline_is_ordered_by_occurrence_and_ignores_repeats(world: World) -> None:
-    order_no, tracking_no = await shipped_order(world)
+    order_no, tracking_no = await world.shipped_order()
     # Out of order and twice: the later event first, then the earlier one, then it again.
     arrivals = [
         ("out_for_delivery", T0 + timedelta(hours=6), "Pudong depot"),
@@ -89,7 +79,7 @@ async def test_timeline_is_ordered_by_occurrence_and_ignores_repeats(world: Worl
 
 
 async def test_exception_holds_the_order_with_the_carriers_reason(world: World) -> None:
-    order_no, tracking_no = await shipped_order(world)
+    order_no, tracking_no = await world.shipped_order()
     failed = await world.carrier_event(
         tracking_no,
         "exception",
@@ -129,7 +119,7 @@ async def test_exception_holds_the_order_with_the_carriers_reason(world: World) 
 
 async def test_a_stale_exception_does_not_hold_the_order(world: World) -> None:
     """The carrier already reported progress after it: the problem is behind the shipment."""
-    order_no, tracking_no = await shipped_order(world)
+    order_no, tracking_no = await world.shipped_order()
     await world.carrier_event(tracking_no, "out_for_delivery", occurred_at=T0 + timedelta(hours=5))
     await world.carrier_event(
         tracking_no, "exception", occurred_at=T0, detail="address unclear, resolved"
@@ -140,7 +130,7 @@ async def test_a_stale_exception_does_not_hold_the_order(world: World) -> None:
 
 
 async def test_ops_cancels_an_order_the_carrier_could_not_deliver(world: World) -> None:
-    order_no, tracking_no = await shipped_order(world)
+    order_no, tracking_no = await world.shipped_order()
     await world.carrier_event(tracking_no, "exception", occurred_at=T0, detail="goods damaged")
     await world.wait_for(order_no, "ON_HOLD")
 
@@ -157,7 +147,7 @@ async def test_ops_cancels_an_order_the_carrier_could_not_deliver(world: World) 
 
 
 async def test_refused_carrier_events_store_nothing(world: World) -> None:
-    order_no, tracking_no = await shipped_order(world)
+    order_no, tracking_no = await world.shipped_order()
     body = json.dumps(
         {"tracking_no": tracking_no, "status": "delivered", "occurred_at": T0.isoformat()}
     ).encode()
@@ -190,7 +180,7 @@ async def test_refused_carrier_events_store_nothing(world: World) -> None:
 
 
 async def test_logistics_may_post_tracking_without_a_signature(world: World) -> None:
-    order_no, tracking_no = await shipped_order(world)
+    order_no, tracking_no = await world.shipped_order()
     response = await world.api.post(
         "/api/v1/carrier-events",
         json={"tracking_no": tracking_no, "status": "in_transit", "occurred_at": T0.isoformat()},

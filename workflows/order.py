@@ -101,14 +101,15 @@ class OrderWorkflow:
         self.since = workflow.now()
         self.levels: list[LevelState] = []
         self.current_level = 0  # 1-based; 0 before review
-        self.steps: list[StepState] = []
         self.tracking_no: str | None = None
-        self.seen_event_ids: set[str] = set()
         self.delivered = False
         self.dispatch_request: ActionRequest | None = None
         self.confirm_request: ActionRequest | None = None
         self.cancel_request: ActionRequest | None = None
-        # Fulfilment since the patch: stock, work orders, tracking, compensations.
+        # First release: the steps of the order's one work order, and the reports seen.
+        self.steps: list[StepState] = []
+        self.seen_event_ids: set[str] = set()
+        # Fulfilment since FULFILMENT_PATCH: stock, work orders, tracking, compensations.
         self.fulfilment = False
         self.allocation: StockAllocation | None = None
         self.work_orders: list[WorkOrderState] = []
@@ -292,7 +293,9 @@ class OrderWorkflow:
         plans = ", ".join(
             f"{wo.work_order_no} ({wo.quantity} × {wo.sku}) on {wo.line}" for wo in self.work_orders
         )
-        return f"{self.allocation.reserved()} unit(s) reserved from stock; to make: {plans}"
+        reserved = self.allocation.reserved()
+        taken = f"{reserved} unit(s) reserved from stock" if reserved else "nothing in stock"
+        return f"{taken}; to make: {plans}"
 
     async def _prepare_review(self, total: Decimal) -> None:
         """Set out the levels the policy asks for, with the first one open for decisions."""
@@ -384,6 +387,10 @@ class OrderWorkflow:
         for undo in reversed(self._undo):
             result: Compensation = await self._activity(undo, record, COMPENSATION_TIMEOUT)
             self.compensations.append(result.done)
+            if undo == ProductionActivities.cancel_production:
+                for wo in self.work_orders:
+                    if wo.status == "open":
+                        wo.status = "cancelled"
             self._show_details()
         if any(level.status in ("waiting", "pending") for level in self.levels):
             closed: Compensation = await self._activity(OrderActivities.close_review, record)
@@ -515,7 +522,7 @@ class OrderWorkflow:
             done = sum(step.status == "completed" for step in self.steps)
             lines.append("")
             lines.append(f"**Production:** {done}/{len(self.steps)} steps completed")
-        if self.allocation is not None:
+        if self.allocation is not None and not self.compensations:
             lines.append("")
             lines.append(
                 f"**Stock:** {self.allocation.reserved()} unit(s) reserved, "
