@@ -234,9 +234,10 @@ class DevStack:
     def worker_env(self, env: dict[str, str]) -> dict[str, str]:
         """The worker ships through the simulator unless the user chose a carrier."""
         env = dict(env)
-        if setting("CARRIER") is None:
+        if self.worker_uses_simulator:
             env["CARRIER"] = "simulator"
-            env["CARRIER_SIMULATOR_URL"] = self.carrier_sim_url
+            if setting("CARRIER_SIMULATOR_URL") is None:
+                env["CARRIER_SIMULATOR_URL"] = self.carrier_sim_url
         return env
 
     # -- start-up ---------------------------------------------------------------------------
