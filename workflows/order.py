@@ -8,8 +8,8 @@ step, so the Temporal UI and the database never disagree about where an order st
 
 Fulfilment changed after the first release (stock reservation, scheduled work orders per
 product, tracking exceptions, step-by-step compensation). Orders started before that change
-carry no ``FULFILMENT_PATCH`` marker and finish the way they began; ``tests/histories`` holds
-their recorded histories, which must keep replaying.
+carry no ``FULFILMENT_PATCH`` marker and finish the way they began;
+``tests/histories/first-release`` holds their recorded histories, which must keep replaying.
 """
 
 from __future__ import annotations
@@ -531,6 +531,7 @@ class OrderWorkflow:
         if self.work_orders:
             lines.extend(self._production_details())
         if self.tracking_no:
+            lines.append("")
             lines.append(f"**Tracking:** {self.tracking_no}")
         if self.compensations:
             lines.append("")
@@ -550,11 +551,16 @@ class OrderWorkflow:
             )
             for wo in self.work_orders
         )
+        summary = (
+            f"{progress.steps_done}/{progress.steps_total} steps ({progress.percent}%), "
+            f"planned finish {_minutes(progress.planned_finish)}, "
+            f"actual finish {_minutes(progress.actual_finish)}"
+            if progress.steps_total
+            else "cancelled"
+        )
         lines = [
             "",
-            f"**Production:** {progress.steps_done}/{progress.steps_total} steps "
-            f"({progress.percent}%), planned finish {_minutes(progress.planned_finish)}, "
-            f"actual finish {_minutes(progress.actual_finish)}",
+            f"**Production:** {summary}",
             "",
             "| work order | product | line | quantity | planned finish | status |",
             "| --- | --- | --- | --- | --- | --- |",
