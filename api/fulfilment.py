@@ -155,7 +155,9 @@ async def shipment_section(session: AsyncSession, order: Order) -> schemas.Shipm
 # ---------------------------------------------------------------------------- reference data
 
 
-async def products(session: AsyncSession) -> list[schemas.ProductPublic]:
+async def products(session: AsyncSession, *, with_alerts: bool) -> list[schemas.ProductPublic]:
+    """Products with their stock; ``with_alerts`` adds each one's low-stock alert, which names
+    the order behind it, so customers do not get it."""
     rows = list(
         await session.scalars(
             select(Product).options(selectinload(Product.routing)).order_by(Product.sku)
@@ -163,7 +165,7 @@ async def products(session: AsyncSession) -> list[schemas.ProductPublic]:
     )
     # The alert of each product's current dip below its reorder point.
     alerts: dict[str, schemas.AlertPublic] = {}
-    dipped = [p.sku for p in rows if p.low_stock_since is not None]
+    dipped = [p.sku for p in rows if p.low_stock_since is not None and with_alerts]
     if dipped:
         for alert, order_no in await session.execute(
             select(Alert, Order.order_no)

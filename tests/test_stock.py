@@ -446,3 +446,17 @@ async def test_stock_that_starts_below_the_reorder_point_shows_as_low(world: Wor
     product = await world.product(sku)
     assert (product["stock_available"], product["low_stock"]) == (2, True)
     assert product["low_stock_alert"] is None
+
+
+async def test_customers_see_stock_but_not_whose_order_caused_an_alert(world: World) -> None:
+    sku = await world.add_product(stock=10, reorder_point=5)
+    order_no = await world.new_order(lines=[{"sku": sku, "quantity": 8}])
+    await world.approve_levels(order_no, ["sup"])
+    await world.wait_for(order_no, "AWAITING_SHIPMENT")
+    assert (await world.product(sku))["low_stock_alert"]["order_no"] == order_no
+
+    response = await world.api.get("/api/v1/products", headers=world["stranger"].headers)
+    assert response.status_code == 200
+    seen = next(p for p in response.json()["data"] if p["sku"] == sku)
+    assert (seen["stock_available"], seen["low_stock"]) == (2, True)
+    assert seen["low_stock_alert"] is None

@@ -46,9 +46,10 @@ async def order_statuses(_: CurrentUser) -> Page[OrderStatusPublic]:
 
 
 @router.get("/products", response_model=Page[ProductPublic])
-async def products(_: CurrentUser, session: SessionDep) -> Page[ProductPublic]:
-    """Products with stock on hand, reserved and available, and any low-stock alert."""
-    return Page(data=await fulfilment.products(session))
+async def products(user: CurrentUser, session: SessionDep) -> Page[ProductPublic]:
+    """Products with stock on hand, reserved and available; staff also see any low-stock
+    alert (it names the order that caused it)."""
+    return Page(data=await fulfilment.products(session, with_alerts=not services.is_customer(user)))
 
 
 @router.get(
