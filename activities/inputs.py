@@ -64,6 +64,8 @@ class ReviewNoticeRecord:
     created_by: str  # never reminded: the creator may not approve its own order
     at: datetime
     escalated_to: str | None = None
+    # Which firing of this kind for this level, as reminders repeat.
+    round: int = 1
 
 
 @dataclass

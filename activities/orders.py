@@ -221,12 +221,13 @@ class OrderActivities:
                         order_id=order.id,
                         level=notice.level,
                         kind=notice.kind,
+                        round=notice.round,
                         role=notice.role,
                         recipient=recipient,
                         at=notice.at,
                     )
                     .on_conflict_do_nothing(
-                        index_elements=["order_id", "level", "kind", "recipient"]
+                        index_elements=["order_id", "level", "kind", "round", "recipient"]
                     )
                 )
             if notice.kind == "escalation":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -69,6 +70,8 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200))
     unit_price: Mapped[Decimal] = mapped_column(Money)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Approval policies may ask for more review of some categories.
+    category: Mapped[str] = mapped_column(String(64), default="general", server_default="general")
     stock_on_hand: Mapped[int] = mapped_column(Integer, default=0)
     stock_reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Below this many available units a low-stock alert is raised.
@@ -121,6 +124,8 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    # Where e-mail notifications go; none without it.
+    email: Mapped[str | None] = mapped_column(String(200))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -141,6 +146,8 @@ class Order(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     # Every reason validation refused the order for, empty when it passed.
     rejection_reasons: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # The approval policy version the order was reviewed under; null before review.
+    policy_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -198,6 +205,8 @@ class ReviewLevel(Base):
     status: Mapped[str] = mapped_column(String(16))
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     escalated_to: Mapped[str | None] = mapped_column(String(32))
+    # How many distinct approvers must approve the level.
+    quorum: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -210,6 +219,8 @@ class Decision(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     level: Mapped[int] = mapped_column(Integer)
     decided_by: Mapped[str] = mapped_column(String(64))
+    # Set when ``decided_by`` decided as the delegate of this approver.
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
     acting_role: Mapped[str] = mapped_column(String(32))
     decision: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
@@ -217,15 +228,19 @@ class Decision(Base):
 
 
 class ReviewNotice(Base):
-    """A reminder or an escalation addressed to one approver of a stalled review level."""
+    """A reminder, escalation or expiry addressed to one approver of a stalled review level.
+
+    ``round`` counts the firings of one kind for one level, as reminders repeat.
+    """
 
     __tablename__ = "review_notices"
-    __table_args__ = (UniqueConstraint("order_id", "level", "kind", "recipient"),)
+    __table_args__ = (UniqueConstraint("order_id", "level", "kind", "round", "recipient"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     level: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # reminder | escalation
+    kind: Mapped[str] = mapped_column(String(16))  # reminder | escalation | expiry
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     role: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -374,3 +389,98 @@ class Alert(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = _now_column()
+
+
+class ApprovalPolicy(Base):
+    """One version of the approval policy; the newest is in force. Never changed once written.
+
+    ``rules`` is the policy document (see ``domain/policy.py``): ordered rules, each with its
+    conditions and the review levels it asks for.
+    """
+
+    __tablename__ = "approval_policies"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now_column()
+
+
+class Delegation(Base):
+    """An approver lends their approval rights to a colleague for a period."""
+
+    __tablename__ = "delegations"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="period_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delegator: Mapped[str] = mapped_column(String(64), index=True)
+    delegate: Mapped[str] = mapped_column(String(64), index=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now_column()
+
+
+class WebhookSubscription(Base):
+    """An outside system that wants HTTP POSTs for some notification events."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    # Signs each delivery (HMAC-SHA256); shown once, when the subscription is made.
+    secret: Mapped[str] = mapped_column(String(128))
+    events: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now_column()
+
+
+class Notification(Base):
+    """One notification on one channel: the outbox that activities write and deliveries read.
+
+    ``key`` names the event and the addressee, so a retried activity adds nothing twice.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    event: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # in_app | email | webhook
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    # in_app and email: the user; webhook: null.
+    recipient: Mapped[str | None] = mapped_column(String(64), index=True)
+    # email: the address; webhook: the URL.
+    target: Mapped[str | None] = mapped_column(String(500))
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="SET NULL")
+    )
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # pending | sent | failed (in_app notifications are sent when written)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """The append-only audit log; each row's ``hash`` covers its content and the previous row's
+    hash, so altering or removing any row breaks the chain from there on."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    # transition | decision | delegation | policy | hold ...
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    order_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
