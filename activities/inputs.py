@@ -51,6 +51,8 @@ class DecisionRecord:
     decision: str
     comment: str | None
     at: datetime
+    # The approver the decider stood in for, through a delegation.
+    on_behalf_of: str | None = None
 
 
 @dataclass

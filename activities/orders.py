@@ -182,6 +182,7 @@ class OrderActivities:
                     order_id=order.id,
                     level=record.level,
                     decided_by=record.decided_by,
+                    on_behalf_of=record.on_behalf_of,
                     acting_role=record.acting_role,
                     decision=record.decision,
                     comment=record.comment,

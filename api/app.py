@@ -9,7 +9,17 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
-from api.routes import auth, carrier, health, orders, reference
+from api.routes import (
+    audit,
+    auth,
+    carrier,
+    delegations,
+    health,
+    notifications,
+    orders,
+    policy,
+    reference,
+)
 from config import Settings, get_settings
 from db.session import create_engine, create_session_factory
 
@@ -41,7 +51,17 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (health, auth, reference, orders, carrier):
+    for module in (
+        health,
+        auth,
+        reference,
+        orders,
+        carrier,
+        policy,
+        delegations,
+        notifications,
+        audit,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 
