@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _ISO_DURATION = re.compile(
@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     remind_after: Duration = timedelta(hours=4)
     escalate_after: Duration = timedelta(hours=24)
     auto_confirm_after: Duration = timedelta(days=7)
+
+    # E-mail notifications go out through this SMTP server.
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_from: str = "orderflow@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # An e-mail or webhook delivery is tried this many times, waiting NOTIFICATION_RETRY_INITIAL
+    # before the second try and twice as long before each one after, then recorded as failed.
+    notification_max_attempts: int = Field(default=5, ge=1)
+    notification_retry_initial: Duration = timedelta(seconds=2)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -22,6 +22,7 @@ from activities.carriers import BuiltinCarrier, CarrierAdapter
 from config import Settings, get_settings
 from db.session import create_engine, create_session_factory
 from workflows import search_attributes
+from workflows.notifications import NotificationWorkflow
 from workflows.order import OrderWorkflow
 
 
@@ -52,7 +53,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[OrderWorkflow],
+        workflows=[OrderWorkflow, NotificationWorkflow],
         activities=list(activities),
     )
 
@@ -71,7 +72,7 @@ async def main() -> None:
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
     await ensure_search_attributes(client, settings.temporal_namespace)
     engine = create_engine(settings.sqlalchemy_url)
-    activities = all_activities(create_session_factory(engine), carrier_for(settings))
+    activities = all_activities(create_session_factory(engine), carrier_for(settings), settings)
     # SIGTERM (docker stop, the dev stack) and Ctrl-C both let running activities finish.
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -9,22 +9,27 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.carriers import CarrierAdapter
 from activities.logistics import LogisticsActivities
+from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
 from activities.production import ProductionActivities
 from activities.stock import StockActivities
+from config import Settings
 
 
 def all_activities(
-    sessions: async_sessionmaker[AsyncSession], carrier: CarrierAdapter
+    sessions: async_sessionmaker[AsyncSession], carrier: CarrierAdapter, settings: Settings
 ) -> list[Callable[..., Any]]:
-    """Every activity the worker runs, bound to one session factory and one carrier."""
+    """Every activity the worker runs, bound to one session factory, one carrier and the
+    settings that say where e-mail goes."""
     orders = OrderActivities(sessions, carrier)
     stock = StockActivities(sessions)
     production = ProductionActivities(sessions)
     logistics = LogisticsActivities(sessions, carrier)
+    notifications = NotificationActivities(sessions, settings)
     return [
         orders.record_transition,
         orders.validate_order,
+        orders.plan_review,
         orders.open_review,
         orders.open_level,
         orders.record_decision,
@@ -41,6 +46,9 @@ def all_activities(
         logistics.dispatch_shipment,
         logistics.record_carrier_event,
         logistics.cancel_shipment,
+        notifications.notify,
+        notifications.deliver,
+        notifications.record_failure,
         # The first release's activities, for orders that started before fulfilment changed.
         orders.cancel_fulfilment,
         production.create_work_order,

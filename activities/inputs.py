@@ -36,6 +36,24 @@ class ReviewOpening:
 
 
 @dataclass
+class LevelPlan:
+    """A review level as the policy set it; clocks in seconds, None for the default."""
+
+    role: str
+    quorum: int = 1
+    remind_every: float | None = None
+    escalate_after: float | None = None
+    expire_after: float | None = None
+
+
+@dataclass
+class ReviewPlan:
+    policy_version: int
+    rule: str
+    levels: list[LevelPlan]
+
+
+@dataclass
 class LevelOpening:
     order_no: str
     level: int
@@ -53,6 +71,9 @@ class DecisionRecord:
     at: datetime
     # The approver the decider stood in for, through a delegation.
     on_behalf_of: str | None = None
+    # The level's status after this decision; a quorum level stays pending until enough
+    # approvers approved. Left out by the first release: any approval approved the level.
+    level_status: str | None = None
 
 
 @dataclass
@@ -84,6 +105,8 @@ class LineAllocation:
 @dataclass
 class StockAllocation:
     lines: list[LineAllocation]
+    # Products whose low-stock alert this reservation raised.
+    low_stock: list[str] = field(default_factory=list)
 
     def to_produce(self, sku: str | None = None) -> int:
         return sum(line.to_produce for line in self.lines if sku in (None, line.sku))

@@ -7,27 +7,32 @@ write nothing twice (unique keys plus ``ON CONFLICT DO NOTHING``, or conditional
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from temporalio import activity
 
+from activities.audit import append_audit, transition_kind
 from activities.carriers import CarrierAdapter
 from activities.inputs import (
     CancellationRecord,
     Compensation,
     DecisionRecord,
     LevelOpening,
+    LevelPlan,
     ReviewNoticeRecord,
     ReviewOpening,
+    ReviewPlan,
     TransitionRecord,
     ValidationOutcome,
 )
 from activities.records import find_order, lock_order
 from db.models import (
+    ApprovalPolicy,
     Customer,
     Decision,
     Order,
@@ -39,6 +44,7 @@ from db.models import (
     User,
     WorkOrder,
 )
+from domain.policy import OrderFacts, PolicyDocument, customer_risks, rule_for
 from domain.statuses import OrderStatus
 
 # Orders whose amount still draws on the customer's credit.
@@ -51,6 +57,69 @@ OPEN_STATUSES = [
     OrderStatus.DELIVERED,
     OrderStatus.ON_HOLD,
 ]
+
+
+async def _stored_plan(session: AsyncSession, order: Order) -> ReviewPlan:
+    levels = await session.scalars(
+        select(ReviewLevel).where(ReviewLevel.order_id == order.id).order_by(ReviewLevel.level)
+    )
+    assert order.policy_version is not None and order.policy_rule is not None
+    return ReviewPlan(
+        policy_version=order.policy_version,
+        rule=order.policy_rule,
+        levels=[
+            LevelPlan(
+                role=level.role,
+                quorum=level.quorum,
+                remind_every=level.remind_every,
+                escalate_after=level.escalate_after,
+                expire_after=level.expire_after,
+            )
+            for level in levels
+        ],
+    )
+
+
+async def _order_facts(session: AsyncSession, order: Order) -> OrderFacts:
+    """What the policy's conditions look at: total, largest discount, customer risk, and the
+    categories of the products ordered."""
+    products = {
+        p.sku: p
+        for p in await session.scalars(
+            select(Product).where(Product.sku.in_({line.sku for line in order.lines}))
+        )
+    }
+    discounts = [
+        (products[line.sku].unit_price - line.unit_price) * 100 / products[line.sku].unit_price
+        for line in order.lines
+        if line.unit_price is not None and products[line.sku].unit_price > 0
+    ]
+    customer = await session.get_one(Customer, order.customer_id)
+    completed = await session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.customer_id == customer.id, Order.status == OrderStatus.COMPLETED)
+    )
+    exposure = await session.scalar(
+        select(func.coalesce(func.sum(Order.total), 0)).where(
+            Order.customer_id == customer.id,
+            or_(Order.id == order.id, Order.status.in_(OPEN_STATUSES)),
+        )
+    )
+    return OrderFacts(
+        total=order.total or Decimal(0),
+        largest_discount=max([Decimal(0), *discounts]),
+        risks=customer_risks(
+            has_completed_order=bool(completed),
+            exposure=Decimal(exposure or 0),
+            limit=customer.credit_limit,
+        ),
+        categories=frozenset(p.category for p in products.values()),
+    )
+
+
+def _seconds(duration: timedelta | None) -> float | None:
+    return None if duration is None else duration.total_seconds()
 
 
 class OrderActivities:
@@ -82,6 +151,19 @@ class OrderActivities:
             if inserted is not None:
                 order.status = record.to_status
                 order.held_from = record.held_from
+                await append_audit(
+                    session,
+                    kind=transition_kind(record.from_status, record.to_status),
+                    actor=record.actor,
+                    order_no=record.order_no,
+                    payload={
+                        "from": record.from_status,
+                        "to": record.to_status,
+                        "reason": record.reason,
+                        "seq": record.seq,
+                    },
+                    at=record.at,
+                )
 
     @activity.defn
     async def validate_order(self, order_no: str) -> ValidationOutcome:
@@ -120,10 +202,11 @@ class OrderActivities:
                     reasons.append(f"{where}: quantity must be positive, got {line.quantity}")
                 if line.unit_price is None:
                     line.unit_price = product.unit_price
-                elif line.unit_price != product.unit_price:
+                elif line.unit_price > product.unit_price:
+                    # Below the list price is a discount, which the approval policy weighs.
                     reasons.append(
-                        f"{where}: unit price {line.unit_price} of {line.sku} does not match "
-                        f"the price list ({product.unit_price})"
+                        f"{where}: unit price {line.unit_price} of {line.sku} is above the "
+                        f"price list ({product.unit_price})"
                     )
                 line.amount = line.unit_price * line.quantity
                 total += line.amount
@@ -145,6 +228,42 @@ class OrderActivities:
             return ValidationOutcome(
                 ok=not reasons, reasons=reasons, total=str(total), customer_id=str(customer.id)
             )
+
+    @activity.defn
+    async def plan_review(self, order_no: str) -> ReviewPlan:
+        """Choose the review levels by the approval policy in force, once.
+
+        The order keeps the policy version and rule it was planned under, and its levels
+        their quorum and clocks, so a retry (or a policy changed meanwhile) plans nothing anew.
+        """
+        async with self.sessions.begin() as session:
+            order = await lock_order(session, order_no, selectinload(Order.lines))
+            if order.policy_version is not None:
+                return await _stored_plan(session, order)
+            policy = (
+                await session.scalars(
+                    select(ApprovalPolicy).order_by(ApprovalPolicy.version.desc()).limit(1)
+                )
+            ).one()
+            document = PolicyDocument.model_validate({"rules": policy.rules})
+            rule = rule_for(document, await _order_facts(session, order))
+            order.policy_version = policy.version
+            order.policy_rule = rule.name
+            for number, level in enumerate(rule.levels, start=1):
+                session.add(
+                    ReviewLevel(
+                        order_id=order.id,
+                        level=number,
+                        role=level.role,
+                        quorum=level.quorum,
+                        status="waiting",
+                        remind_every=_seconds(level.remind_every),
+                        escalate_after=_seconds(level.escalate_after),
+                        expire_after=_seconds(level.expire_after),
+                    )
+                )
+            await session.flush()
+            return await _stored_plan(session, order)
 
     @activity.defn
     async def open_review(self, opening: ReviewOpening) -> None:
@@ -176,7 +295,7 @@ class OrderActivities:
     async def record_decision(self, record: DecisionRecord) -> None:
         async with self.sessions.begin() as session:
             order = await find_order(session, record.order_no)
-            await session.execute(
+            inserted = await session.scalar(
                 insert(Decision)
                 .values(
                     order_id=order.id,
@@ -189,15 +308,32 @@ class OrderActivities:
                     at=record.at,
                 )
                 .on_conflict_do_nothing(index_elements=["order_id", "level", "decided_by"])
+                .returning(Decision.id)
             )
             await session.execute(
                 update(ReviewLevel)
                 .where(ReviewLevel.order_id == order.id, ReviewLevel.level == record.level)
                 .values(
-                    status="approved" if record.decision == "approve" else "rejected",
-                    decided_at=record.at,
+                    status=record.level_status
+                    or ("approved" if record.decision == "approve" else "rejected"),
+                    decided_at=None if record.level_status == "pending" else record.at,
                 )
             )
+            if inserted is not None:
+                await append_audit(
+                    session,
+                    kind="decision",
+                    actor=record.decided_by,
+                    order_no=record.order_no,
+                    payload={
+                        "level": record.level,
+                        "decision": record.decision,
+                        "comment": record.comment,
+                        "acting_role": record.acting_role,
+                        "on_behalf_of": record.on_behalf_of,
+                    },
+                    at=record.at,
+                )
 
     @activity.defn
     async def record_review_notice(self, notice: ReviewNoticeRecord) -> list[str]:

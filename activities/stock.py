@@ -149,7 +149,12 @@ class StockActivities:
                     line.reserved_qty = take
                     line.produce_qty = line.quantity - take
                 allocations.append(_allocation(line))
-            return StockAllocation(allocations)
+            raised = await session.scalars(
+                select(Alert.sku)
+                .where(Alert.key.startswith(f"low-stock:{order_no}:reserve:"))
+                .distinct()
+            )
+            return StockAllocation(allocations, low_stock=sorted(s for s in raised if s))
 
     @activity.defn
     async def release_stock(self, record: CancellationRecord) -> Compensation:

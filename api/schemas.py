@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from domain.notifications import NotificationEvent
+from domain.policy import Rule
 
 T = TypeVar("T")
 
@@ -121,9 +124,21 @@ class OrderLinePublic(BaseModel):
 
 class DecisionPublic(BaseModel):
     by: str
+    # The approver ``by`` stood in for through a delegation, if any.
+    on_behalf_of: str | None = None
     acting_role: str
     decision: str
     comment: str | None
+    at: datetime
+
+
+class ReviewNoticeFiring(BaseModel):
+    """One firing of a level's clock: a reminder, the escalation or the expiry."""
+
+    kind: str  # reminder | escalation | expiry
+    round: int
+    role: str
+    recipients: list[str]
     at: datetime
 
 
@@ -133,13 +148,18 @@ class ReviewLevelPublic(BaseModel):
     status: str
     escalated: bool
     escalated_to: str | None
+    quorum: int = 1
     opened_at: datetime | None
     decided_at: datetime | None
     decisions: list[DecisionPublic]
+    notices: list[ReviewNoticeFiring] = []
 
 
 class ReviewPublic(BaseModel):
     current_level: int | None
+    # The approval policy version and rule the order was reviewed under.
+    policy_version: int | None = None
+    policy_rule: str | None = None
     levels: list[ReviewLevelPublic]
 
 
@@ -341,3 +361,153 @@ class ReviewNoticePublic(BaseModel):
     kind: str
     role: str
     at: datetime
+
+
+class PolicyPublic(BaseModel):
+    """A version of the approval policy; durations in seconds."""
+
+    version: int
+    rules: list[Rule]
+    created_by: str
+    created_at: datetime
+
+
+class DelegationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delegate: str = Field(min_length=1, max_length=64, description="The colleague's username.")
+    starts_at: AwareDatetime | None = Field(default=None, description="Leave out to start now.")
+    ends_at: AwareDatetime
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class DelegationPublic(BaseModel):
+    id: int
+    delegator: str
+    delegate: str
+    roles: list[str] = Field(
+        description="The delegator's approver roles the delegate may stand in for, as of now."
+    )
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class PendingLevelPublic(BaseModel):
+    level: int
+    role: str
+    escalated: bool
+    escalated_to: str | None
+    quorum: int
+    opened_at: datetime | None
+    approvals: int = Field(description="Approvals the level has so far, towards its quorum.")
+
+
+class CustomerHistoryPublic(BaseModel):
+    orders: int = Field(description="The customer's orders other than this one, in any status.")
+    total_spend: Decimal = Field(description="Sum of the totals of its completed orders.")
+    on_time_rate: float | None = Field(
+        description="Share of its completed orders that were on time; null when none completed."
+    )
+
+
+class PendingApprovalPublic(BaseModel):
+    order_no: str
+    customer_id: int
+    customer_code: str
+    customer_name: str
+    total: Decimal | None
+    currency: str
+    created_by: str
+    created_at: datetime
+    level: PendingLevelPublic
+    acting_as: str = Field(description="The role the caller would decide the level in.")
+    on_behalf_of: str | None = Field(
+        description="The approver the caller stands in for; null when deciding in an own role."
+    )
+    customer_history: CustomerHistoryPublic
+
+
+class AuditEntryPublic(BaseModel):
+    """One audit row as stored, hashes included, so anyone can recompute the chain."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    kind: str
+    order_no: str | None
+    payload: dict[str, object]
+    prev_hash: str
+    hash: str
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    rows_checked: int
+    first_bad_id: int | None = Field(
+        description="The first row whose link or content does not match; null when ok."
+    )
+    detail: str
+
+
+class NotificationPublic(BaseModel):
+    """One in-app notification of the caller's; ``read_at`` is null until marked read."""
+
+    id: int
+    event: str
+    order_no: str | None
+    subject: str
+    body: str
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+class WebhookSubscriptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl = Field(description="Where each event is POSTed, signed with the secret.")
+    events: list[NotificationEvent] = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _fits(cls, url: HttpUrl) -> HttpUrl:
+        if len(str(url)) > 500:
+            raise ValueError("the URL is longer than 500 characters")
+        return url
+
+
+class WebhookSubscriptionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_by: str
+    created_at: datetime
+
+
+class WebhookSubscriptionCreated(WebhookSubscriptionPublic):
+    secret: str = Field(
+        description="Signs every delivery (X-Orderflow-Signature: sha256=<HMAC-SHA256 of the "
+        "body>); shown only in this answer."
+    )
+
+
+class WebhookDeliveryPublic(BaseModel):
+    """One event sent, or being sent, to a subscription; ``key`` is its Idempotency-Key."""
+
+    id: int
+    key: str
+    event: str
+    order_no: str | None
+    status: Literal["pending", "sent", "failed"]
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None

@@ -47,6 +47,7 @@ from workflows.messages import (
     REFUSED_FORBIDDEN,
     REFUSED_INVALID,
     Actor,
+    NotificationRetry,
     OrderTimers,
     OrderWorkflowInput,
     workflow_id_for,
@@ -197,9 +198,18 @@ async def _review_section(session: AsyncSession, order: Order) -> schemas.Review
             select(Decision).where(Decision.order_id == order.id).order_by(Decision.at)
         )
     )
+    notices = list(
+        await session.scalars(
+            select(ReviewNotice)
+            .where(ReviewNotice.order_id == order.id)
+            .order_by(ReviewNotice.at, ReviewNotice.id)
+        )
+    )
     pending = [level.level for level in levels if level.status == "pending"]
     return schemas.ReviewPublic(
         current_level=pending[0] if pending else None,
+        policy_version=order.policy_version,
+        policy_rule=order.policy_rule,
         levels=[
             schemas.ReviewLevelPublic(
                 level=level.level,
@@ -207,11 +217,13 @@ async def _review_section(session: AsyncSession, order: Order) -> schemas.Review
                 status=level.status,
                 escalated=level.escalated,
                 escalated_to=level.escalated_to,
+                quorum=level.quorum,
                 opened_at=level.opened_at,
                 decided_at=level.decided_at,
                 decisions=[
                     schemas.DecisionPublic(
                         by=d.decided_by,
+                        on_behalf_of=d.on_behalf_of,
                         acting_role=d.acting_role,
                         decision=d.decision,
                         comment=d.comment,
@@ -220,10 +232,24 @@ async def _review_section(session: AsyncSession, order: Order) -> schemas.Review
                     for d in decisions
                     if d.level == level.level
                 ],
+                notices=_firings([n for n in notices if n.level == level.level]),
             )
             for level in levels
         ],
     )
+
+
+def _firings(notices: list[ReviewNotice]) -> list[schemas.ReviewNoticeFiring]:
+    """One entry per firing (kind, round, role), with everyone it was addressed to."""
+    firings: dict[tuple[str, int, str], schemas.ReviewNoticeFiring] = {}
+    for notice in notices:
+        key = (notice.kind, notice.round, notice.role)
+        if key not in firings:
+            firings[key] = schemas.ReviewNoticeFiring(
+                kind=notice.kind, round=notice.round, role=notice.role, recipients=[], at=notice.at
+            )
+        firings[key].recipients.append(notice.recipient)
+    return list(firings.values())
 
 
 async def review_notices_for(session: AsyncSession, user: User) -> list[schemas.ReviewNoticePublic]:
@@ -328,6 +354,10 @@ async def _start_workflow(temporal: Client, settings: Settings, order: Order) ->
             remind_after=settings.remind_after.total_seconds(),
             escalate_after=settings.escalate_after.total_seconds(),
             auto_confirm_after=settings.auto_confirm_after.total_seconds(),
+        ),
+        notifications=NotificationRetry(
+            max_attempts=settings.notification_max_attempts,
+            initial_interval_seconds=settings.notification_retry_initial.total_seconds(),
         ),
     )
     # A workflow that already ran to its end is not started again.

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -146,8 +147,9 @@ class Order(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     # Every reason validation refused the order for, empty when it passed.
     rejection_reasons: Mapped[list[str]] = mapped_column(JSONB, default=list)
-    # The approval policy version the order was reviewed under; null before review.
+    # The approval policy version and rule the order was reviewed under; null before review.
     policy_version: Mapped[int | None] = mapped_column(Integer)
+    policy_rule: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -207,6 +209,10 @@ class ReviewLevel(Base):
     escalated_to: Mapped[str | None] = mapped_column(String(32))
     # How many distinct approvers must approve the level.
     quorum: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The level's clocks in seconds, as the policy set them; null: the deployment's default.
+    remind_every: Mapped[float | None] = mapped_column(Float)
+    escalate_after: Mapped[float | None] = mapped_column(Float)
+    expire_after: Mapped[float | None] = mapped_column(Float)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -36,3 +36,27 @@ ESCALATES_TO: dict[Role, Role] = {
 def escalation_target(role: Role) -> Role:
     """The next role up; ops is the top and escalates to itself."""
     return ESCALATES_TO.get(role, Role.OPS)
+
+
+# Approval rights an approver may lend to a colleague for a while. Ops decides only levels
+# escalated to it, and its other powers are not lent with them, so it lends nothing.
+LENDABLE_ROLES: frozenset[Role] = frozenset(
+    {Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR, Role.FINANCE}
+)
+
+
+def roles_at_or_above(role: Role) -> list[Role]:
+    """``role`` and every role its reviews escalate to, lowest first (supervisor → ... → ops)."""
+    chain = [role]
+    while chain[-1] in ESCALATES_TO and ESCALATES_TO[chain[-1]] not in chain:
+        chain.append(ESCALATES_TO[chain[-1]])
+    return chain
+
+
+def may_stand_in_for(delegate_roles: list[str], role: Role) -> bool:
+    """Whether a person holding ``delegate_roles`` may decide in ``role`` for its holder.
+
+    Only the same role or a higher one will do: a manager may stand in for a supervisor,
+    never the reverse, so a delegation never lowers who looks at an order.
+    """
+    return not set(roles_at_or_above(role)).isdisjoint(delegate_roles)

@@ -92,7 +92,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture(scope="session")
 async def worker(temporal_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Worker]:
     engine = create_engine(settings.sqlalchemy_url)
-    activities = all_activities(create_session_factory(engine), BuiltinCarrier())
+    activities = all_activities(create_session_factory(engine), BuiltinCarrier(), settings)
     worker = build_worker(temporal_env.client, settings, activities)
     async with worker:
         yield worker

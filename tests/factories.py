@@ -72,6 +72,7 @@ class World:
         stock: int = 0,
         reorder_point: int = 0,
         lines: list[str] | None = None,
+        category: str = "general",
     ) -> str:
         """A product made only on ``lines`` (by default this test's own line), so that tests
         never compete for the same line calendar."""
@@ -84,6 +85,7 @@ class World:
                     unit_price=price,
                     stock_on_hand=stock,
                     reorder_point=reorder_point,
+                    category=category,
                     line_codes=lines if lines is not None else [self.line],
                     active=active,
                     routing=[

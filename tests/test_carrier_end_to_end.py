@@ -78,7 +78,7 @@ async def carrier_stack(
 async def in_process_worker(
     world: World, settings: Settings, temporal_client: Client, stack: CarrierStack
 ) -> AsyncIterator[None]:
-    activities = all_activities(world.sessions, SimulatedCarrier(stack.simulator_url))
+    activities = all_activities(world.sessions, SimulatedCarrier(stack.simulator_url), settings)
     async with build_worker(temporal_client, settings, activities, task_queue=stack.task_queue):
         yield
 

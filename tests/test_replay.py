@@ -20,6 +20,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from config import Settings
+from workflows.notifications import NotificationWorkflow
 from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -65,7 +66,7 @@ async def test_recorded_histories_replay(temporal_client: Client, settings: Sett
         for history in histories:
             yield history
 
-    results = await Replayer(workflows=[OrderWorkflow]).replay_workflows(
+    results = await Replayer(workflows=[OrderWorkflow, NotificationWorkflow]).replay_workflows(
         each(), raise_on_replay_failure=False
     )
     failures = {wid: str(err) for wid, err in results.replay_failures.items()}
@@ -75,7 +76,8 @@ async def test_recorded_histories_replay(temporal_client: Client, settings: Sett
     if os.environ.get("RECORD_HISTORIES"):
         folder = HISTORIES / "current"
         folder.mkdir(parents=True, exist_ok=True)
-        by_path = {path_of(history): history for history in recorded}
+        orders = [h for h in recorded if h.workflow_id.startswith("order-")]
+        by_path = {path_of(history): history for history in orders}
         for path, history in by_path.items():
             name = re.sub(r"[^a-z0-9_-]", "", path)[:150]
             (folder / f"{name}.json").write_text(history.to_json())

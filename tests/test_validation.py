@@ -76,14 +76,15 @@ async def test_an_inactive_customer_alone_is_enough_to_reject(world: World) -> N
     assert order["history"][-1]["reason"] == reason
 
 
-async def test_wrong_unit_price_is_rejected_naming_the_list_price(world: World) -> None:
+async def test_price_above_the_list_is_rejected_naming_the_list_price(world: World) -> None:
+    """Below the list price is a discount for review to weigh; above it is a mistake."""
     order_no = await world.new_order(
-        lines=[{"sku": world.sku, "quantity": 3, "unit_price": "90.00"}]
+        lines=[{"sku": world.sku, "quantity": 3, "unit_price": "110.00"}]
     )
     order = await world.wait_for(order_no, "REJECTED")
     [reason] = order["rejection_reasons"]
     assert world.sku in reason
-    assert "90.00" in reason
+    assert "110.00" in reason
     assert "100.00" in reason
     assert reason in order["history"][-1]["reason"]
     assert order["review"] is None

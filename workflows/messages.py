@@ -28,10 +28,19 @@ class OrderTimers:
 
 
 @dataclass
+class NotificationRetry:
+    """How often an e-mail or webhook about the order is tried, and the first wait between."""
+
+    max_attempts: int = 5
+    initial_interval_seconds: float = 2.0
+
+
+@dataclass
 class OrderWorkflowInput:
     order_no: str
     created_by: str
     timers: OrderTimers
+    notifications: NotificationRetry = field(default_factory=NotificationRetry)
 
 
 @dataclass
@@ -47,6 +56,8 @@ class DecisionRequest:
     actor: Actor
     decision: str  # approve | reject
     comment: str | None = None
+    # Roles the actor holds through active delegations, each with its delegator.
+    delegated_roles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,6 +96,7 @@ class DecisionState:
     decision: str
     comment: str | None
     at: datetime
+    on_behalf_of: str | None = None
 
 
 @dataclass
@@ -96,6 +108,13 @@ class LevelState:
     escalated_to: str | None = None
     reminded: bool = False
     decisions: list[DecisionState] = field(default_factory=list)
+    # From the approval policy; the clocks in seconds, None for the order's defaults.
+    quorum: int = 1
+    remind_every: float | None = None
+    escalate_after: float | None = None
+    expire_after: float | None = None
+    reminders: int = 0
+    expired: int = 0
 
 
 @dataclass

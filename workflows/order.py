@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         ReplanRequest,
         ReviewNoticeRecord,
         ReviewOpening,
+        ReviewPlan,
         ShipmentBooking,
         StockAllocation,
         TransitionRecord,
@@ -46,10 +47,12 @@ with workflow.unsafe.imports_passed_through():
         WorkOrderPlan,
     )
     from activities.logistics import LogisticsActivities
+    from activities.notifications import NoticeRequest
     from activities.orders import OrderActivities
     from activities.production import ProductionActivities
     from activities.stock import StockActivities
     from domain.approval import review_levels_for_total
+    from domain.notifications import NotificationEvent as Event
     from domain.progress import WorkOrderFacts, production_progress
     from domain.roles import Role, escalation_target
     from domain.statuses import TERMINAL, OrderStatus, can_cancel, can_hold
@@ -59,7 +62,6 @@ with workflow.unsafe.imports_passed_through():
         REFUSED_FORBIDDEN,
         REFUSED_INVALID,
         ActionRequest,
-        Actor,
         CarrierUpdate,
         DecisionRequest,
         DecisionState,
@@ -70,11 +72,13 @@ with workflow.unsafe.imports_passed_through():
         StepState,
         WorkOrderState,
     )
+    from workflows.notifications import send_notification
 
 S = OrderStatus
 SYSTEM = "system"
 CARRIER = "carrier"
 FULFILMENT_PATCH = "fulfilment-stock-production-tracking"
+PEOPLE_PATCH = "review-policy-quorum-delegation"
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # A compensation whose worker died is retried after this long; it may call the carrier, whose
@@ -109,6 +113,9 @@ class OrderWorkflow:
         # First release: the steps of the order's one work order, and the reports seen.
         self.steps: list[StepState] = []
         self.seen_event_ids: set[str] = set()
+        # Review since PEOPLE_PATCH: policy as data, quorum, delegation, repeating clocks.
+        self.people = False
+        self.policy: str | None = None
         # Fulfilment since FULFILMENT_PATCH: stock, work orders, tracking, compensations.
         self.fulfilment = False
         self.allocation: StockAllocation | None = None
@@ -120,6 +127,8 @@ class OrderWorkflow:
         self.compensations: list[str] = []
         self._transition_seq = 0
         self._recorded_seq = 0
+        # The last review level PostgreSQL shows as pending.
+        self._opened_level = 0
         # Serialises everything that writes: handlers and the main coroutine take turns.
         self._lock = asyncio.Lock()
 
@@ -128,6 +137,7 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, params: OrderWorkflowInput) -> str:
         self.fulfilment = workflow.patched(FULFILMENT_PATCH)
+        self.people = workflow.patched(PEOPLE_PATCH)
         await self._record_transition(S.CREATED, params.created_by, "order entered")
         try:
             await self._walk_order()
@@ -160,8 +170,16 @@ class OrderWorkflow:
                 d for level in self.levels for d in level.decisions if d.decision == "reject"
             )
             await self._advance(S.REJECTED, rejection.by, rejection.comment)
+            await self._tell(
+                Event.REJECTED,
+                f"rejected by {rejection.by}: {rejection.comment}",
+                recipients=[self.params.created_by],
+            )
             return
         await self._advance(S.APPROVED, SYSTEM, "all review levels approved")
+        await self._tell(
+            Event.APPROVED, "approved at every review level", recipients=[self.params.created_by]
+        )
         if self.fulfilment:
             await self._fulfil()
         else:
@@ -174,6 +192,13 @@ class OrderWorkflow:
         )
         self.allocation = allocation
         self._undo.append(StockActivities.release_stock)
+        for sku in allocation.low_stock:
+            await self._tell(
+                Event.LOW_STOCK,
+                f"{sku} fell below its reorder point",
+                key=sku,
+                roles=[Role.OPS.value, Role.PRODUCTION.value],
+            )
         if allocation.to_produce():
             plans: list[WorkOrderPlan] = await self._activity(
                 ProductionActivities.plan_production, self.params.order_no
@@ -221,9 +246,11 @@ class OrderWorkflow:
         await self._advance(
             S.SHIPPED, self.dispatch_request.actor.username, self.dispatch_request.reason
         )
+        await self._tell_customer(Event.SHIPPED, f"shipped, tracking number {self.tracking_no}")
 
         await self._wait(lambda: self.delivered)
         await self._advance(S.DELIVERED, SYSTEM, "carrier reported delivery")
+        await self._tell_customer(Event.DELIVERED, "delivered; please confirm receipt")
 
         confirm_timeout = timedelta(seconds=self.params.timers.auto_confirm_after)
         confirmed = await self._wait(
@@ -235,6 +262,7 @@ class OrderWorkflow:
             )
         else:
             await self._advance(S.COMPLETED, SYSTEM, "auto-confirmed: no confirmation in time")
+        await self._tell_customer(Event.COMPLETED, "completed")
 
     # ----------------------------------------------------------------- production
 
@@ -265,6 +293,12 @@ class OrderWorkflow:
                         OverdueNotice(
                             self.params.order_no, wo.work_order_no, wo.planned_finish, now
                         ),
+                    )
+                    await self._tell(
+                        Event.PRODUCTION_OVERDUE,
+                        f"{wo.work_order_no} is past its planned finish",
+                        key=wo.work_order_no,
+                        roles=[Role.PRODUCTION.value, Role.OPS.value],
                     )
             self._show_details()
 
@@ -299,12 +333,29 @@ class OrderWorkflow:
 
     async def _prepare_review(self, total: Decimal) -> None:
         """Set out the levels the policy asks for, with the first one open for decisions."""
-        roles = review_levels_for_total(total)
-        self.levels = [LevelState(level=i + 1, role=role.value) for i, role in enumerate(roles)]
-        await self._activity(
-            OrderActivities.open_review,
-            ReviewOpening(self.params.order_no, [r.value for r in roles]),
-        )
+        if self.people:
+            plan: ReviewPlan = await self._activity(
+                OrderActivities.plan_review, self.params.order_no
+            )
+            self.policy = f"version {plan.policy_version}, rule {plan.rule!r}"
+            self.levels = [
+                LevelState(
+                    level=number,
+                    role=level.role,
+                    quorum=level.quorum,
+                    remind_every=level.remind_every,
+                    escalate_after=level.escalate_after,
+                    expire_after=level.expire_after,
+                )
+                for number, level in enumerate(plan.levels, start=1)
+            ]
+        else:
+            roles = review_levels_for_total(total)
+            self.levels = [LevelState(level=i + 1, role=role.value) for i, role in enumerate(roles)]
+            await self._activity(
+                OrderActivities.open_review,
+                ReviewOpening(self.params.order_no, [r.value for r in roles]),
+            )
         self._open_level(self.levels[0])
 
     def _open_level(self, level: LevelState) -> None:
@@ -323,13 +374,98 @@ class OrderWorkflow:
                 OrderActivities.open_level,
                 LevelOpening(self.params.order_no, level.level, self.since),
             )
-            await self._wait_for_decision(level)
+            self._opened_level = level.level
+            await self._tell(
+                Event.APPROVAL_REQUESTED,
+                f"level {level.level} of {len(self.levels)} waits for {level.role} approval",
+                key=str(level.level),
+                roles=[level.role],
+                exclude=[self.params.created_by],
+            )
+            if self.people:
+                await self._await_decision(level)
+            else:
+                await self._wait_for_decision(level)
             if level.status == "rejected":
                 return False
         return True
 
+    async def _await_decision(self, level: LevelState) -> None:
+        """Wait for the level's decision while its clocks run: a reminder every
+        ``remind_every``, escalation to the next role up after ``escalate_after`` (both roles
+        are told), and after ``expire_after`` the order goes ON_HOLD ("review expired").
+
+        A hold stops the clocks; a resume starts them again from zero.
+        """
+        timers = self.params.timers
+        remind_every = level.remind_every or timers.remind_after
+        escalate_after = level.escalate_after or timers.escalate_after
+        while level.status == "pending":
+            await self._wait(lambda: self.status != S.ON_HOLD)
+            started = workflow.now()
+            reminded = 0
+            while level.status == "pending" and self.status != S.ON_HOLD:
+                due = {"reminder": remind_every * (reminded + 1)}
+                if not level.escalated:
+                    due["escalation"] = escalate_after
+                if level.expire_after is not None:
+                    due["expiry"] = level.expire_after
+                kind, at = min(due.items(), key=lambda item: item[1])
+                elapsed = (workflow.now() - started).total_seconds()
+                happened = await self._wait(
+                    lambda: level.status != "pending" or self.status == S.ON_HOLD,
+                    timeout=timedelta(seconds=max(at - elapsed, 0.001)),
+                )
+                if happened:
+                    break
+                if kind == "reminder":
+                    reminded += 1
+                    level.reminders += 1
+                    for role in self._deciders(level):
+                        await self._notify_level(level, "reminder", role, level.reminders)
+                    await self._tell(
+                        Event.REMINDER,
+                        f"level {level.level} still waits for approval (reminder "
+                        f"{level.reminders})",
+                        key=f"{level.level}:{level.reminders}",
+                        roles=self._deciders(level),
+                        exclude=[self.params.created_by],
+                    )
+                elif kind == "escalation":
+                    level.escalated = True
+                    level.escalated_to = escalation_target(Role(level.role)).value
+                    for role in self._deciders(level):
+                        await self._notify_level(level, "escalation", role)
+                    await self._tell(
+                        Event.ESCALATED,
+                        f"level {level.level} escalated from {level.role} to {level.escalated_to}",
+                        key=str(level.level),
+                        roles=self._deciders(level),
+                        exclude=[self.params.created_by],
+                    )
+                    workflow.upsert_search_attributes([sa.ESCALATED.value_set(True)])
+                else:
+                    await self._expire(level)
+                self._show_details()
+
+    def _deciders(self, level: LevelState) -> list[str]:
+        return [level.role] + ([level.escalated_to] if level.escalated_to else [])
+
+    async def _expire(self, level: LevelState) -> None:
+        """Nobody decided in time: ops is told, and the order waits on hold for them."""
+        level.expired += 1
+        await self._notify_level(level, "expiry", Role.OPS.value, level.expired)
+        async with self._lock:
+            if self.cancel_request is not None or self.status != S.UNDER_REVIEW:
+                return
+            if level.status != "pending":
+                return
+            self.held_from = self.status
+            await self._record_transition(S.ON_HOLD, SYSTEM, "review expired")
+
     async def _wait_for_decision(self, level: LevelState) -> None:
-        """Wait for the level to be decided, reminding and then escalating when it stalls.
+        """First release: wait for the level to be decided, reminding once and then escalating
+        when it stalls.
 
         Only time spent outside ON_HOLD counts towards the reminder and escalation deadlines.
         """
@@ -361,8 +497,46 @@ class OrderWorkflow:
                 workflow.upsert_search_attributes([sa.ESCALATED.value_set(True)])
                 self._show_details()
 
-    async def _notify_level(self, level: LevelState, kind: str, role: str) -> None:
-        """Record a reminder or escalation for every approver of ``role``."""
+    async def _tell(
+        self,
+        event: Event,
+        subject: str,
+        *,
+        key: str = "",
+        recipients: list[str] | None = None,
+        roles: list[str] | None = None,
+        order_customer: bool = False,
+        exclude: list[str] | None = None,
+    ) -> None:
+        """Notify people and subscribed systems of an event of this order (orders reviewed
+        under ``PEOPLE_PATCH`` only). Delivery runs on its own and never holds the order up."""
+        if not self.people:
+            return
+        order_no = self.params.order_no
+        retry = self.params.notifications
+        await send_notification(
+            NoticeRequest(
+                key=f"{order_no}:{event.value}" + (f":{key}" if key else ""),
+                event=event.value,
+                order_no=order_no,
+                subject=f"{order_no}: {subject}",
+                body=f"Order {order_no}: {subject}. Status {self.status.value}.",
+                data={"status": self.status.value},
+                recipients=recipients or [],
+                roles=roles or [],
+                order_customer=order_customer,
+                exclude=exclude or [],
+            ),
+            max_attempts=retry.max_attempts,
+            initial_interval_seconds=retry.initial_interval_seconds,
+        )
+
+    async def _tell_customer(self, event: Event, subject: str) -> None:
+        """The customer hears how its order travels, and so does who entered it."""
+        await self._tell(event, subject, recipients=[self.params.created_by], order_customer=True)
+
+    async def _notify_level(self, level: LevelState, kind: str, role: str, round_: int = 1) -> None:
+        """Record a reminder, escalation or expiry for every user of ``role``."""
         await self._activity(
             OrderActivities.record_review_notice,
             ReviewNoticeRecord(
@@ -373,6 +547,7 @@ class OrderWorkflow:
                 created_by=self.params.created_by,
                 at=workflow.now(),
                 escalated_to=level.escalated_to,
+                round=round_,
             ),
         )
 
@@ -511,13 +686,19 @@ class OrderWorkflow:
         ]
         if self.held_from:
             lines.append(f"**Resumes to:** {self.held_from.value}")
+        if self.policy:
+            lines.append(f"**Approval policy:** {self.policy}")
         if self.levels:
             lines.append("")
-            lines.append("| level | role | status |")
-            lines.append("| --- | --- | --- |")
+            lines.append("| level | role | status | approvals | reminders | expired |")
+            lines.append("| --- | --- | --- | --- | --- | --- |")
             for level in self.levels:
                 role = level.role + (f" → {level.escalated_to}" if level.escalated else "")
-                lines.append(f"| {level.level} | {role} | {level.status} |")
+                approvals = sum(d.decision == "approve" for d in level.decisions)
+                lines.append(
+                    f"| {level.level} | {role} | {level.status} | "
+                    f"{approvals}/{level.quorum} | {level.reminders} | {level.expired} |"
+                )
         if self.steps:
             done = sum(step.status == "completed" for step in self.steps)
             lines.append("")
@@ -602,9 +783,14 @@ class OrderWorkflow:
     async def decide(self, request: DecisionRequest) -> OrderState:
         async with self._lock:
             # The order may have moved while this update waited for the lock.
-            level = self._check_decision(request)
-            acting_role = self._acting_role(request.actor, level)
+            level, acting_role, on_behalf_of = self._check_decision(request)
             now = workflow.now()
+            approvals = 1 + sum(d.decision == "approve" for d in level.decisions)
+            if request.decision == "reject":
+                outcome = "rejected"
+            else:
+                # A quorum level stays open until enough distinct approvers approved.
+                outcome = "approved" if approvals >= level.quorum else "pending"
             await self._activity(
                 OrderActivities.record_decision,
                 DecisionRecord(
@@ -615,26 +801,48 @@ class OrderWorkflow:
                     decision=request.decision,
                     comment=request.comment,
                     at=now,
+                    on_behalf_of=on_behalf_of,
+                    level_status=outcome,
                 ),
             )
             level.decisions.append(
-                DecisionState(request.actor.username, request.decision, request.comment, now)
+                DecisionState(
+                    request.actor.username, request.decision, request.comment, now, on_behalf_of
+                )
             )
-            level.status = "approved" if request.decision == "approve" else "rejected"
+            level.status = outcome
+            self._show_details()
         # Answer once the main flow has acted on the decision, so the caller sees its effect.
         await workflow.wait_condition(
             lambda: (
-                (self.current_level != level.level or self.status != S.UNDER_REVIEW)
+                (
+                    level.status == "pending"
+                    or self.current_level != level.level
+                    or self.status != S.UNDER_REVIEW
+                )
                 and self._settled()
+                and self._next_level_shown()
             )
         )
         return self._snapshot()
+
+    def _next_level_shown(self) -> bool:
+        """Whether PostgreSQL shows the level now under review as pending, so the next
+        approver finds it in their list (orders under ``PEOPLE_PATCH``)."""
+        if not self.people or self.status != S.UNDER_REVIEW:
+            return True
+        return self._opened_level == self.current_level
 
     @decide.validator
     def _validate_decide(self, request: DecisionRequest) -> None:
         self._check_decision(request)
 
-    def _check_decision(self, request: DecisionRequest) -> LevelState:
+    def _check_decision(self, request: DecisionRequest) -> tuple[LevelState, str, str | None]:
+        """The level under review, the role the caller decides it in, and on whose behalf.
+
+        Separation of duties holds through delegations too: neither the caller nor the one it
+        stands in for may have entered the order or decided any level of it.
+        """
         if request.decision not in ("approve", "reject"):
             raise _refuse(REFUSED_INVALID, "decision must be 'approve' or 'reject'")
         if request.decision == "reject" and not (request.comment or "").strip():
@@ -643,26 +851,33 @@ class OrderWorkflow:
         level = self.levels[self.current_level - 1]
         if level.status != "pending":
             raise _refuse(REFUSED_CONFLICT, f"level {level.level} is already decided")
+        acting_role, on_behalf_of = self._acting_role(request, level)
         user = request.actor.username
-        if user == self.params.created_by:
+        people = {user} | ({on_behalf_of} if on_behalf_of else set())
+        if self.params.created_by in people:
             raise _refuse(REFUSED_FORBIDDEN, "the person who entered an order may not approve it")
         for other in self.levels:
-            if any(d.by == user for d in other.decisions):
-                raise _refuse(
-                    REFUSED_FORBIDDEN,
-                    f"{user} already decided level {other.level}; one person decides one level",
-                )
-        self._acting_role(request.actor, level)
-        return level
+            for decision in other.decisions:
+                if people & {decision.by, decision.on_behalf_of}:
+                    who = " for ".join(sorted(people & {decision.by, decision.on_behalf_of}))
+                    raise _refuse(
+                        REFUSED_FORBIDDEN,
+                        f"{who} already decided level {other.level}; one person decides one level",
+                    )
+        return level, acting_role, on_behalf_of
 
-    def _acting_role(self, actor: Actor, level: LevelState) -> str:
-        """The role in which ``actor`` may decide ``level``, or a 403 refusal."""
+    def _acting_role(self, request: DecisionRequest, level: LevelState) -> tuple[str, str | None]:
+        """The role in which the caller may decide ``level`` (its own first, else one lent to
+        it by a delegation, with the delegator), or a 403 refusal."""
         allowed = [level.role] + (
             [level.escalated_to] if level.escalated and level.escalated_to else []
         )
         for role in allowed:
-            if role in actor.roles:
-                return role
+            if role in request.actor.roles:
+                return role, None
+        for role in allowed:
+            if role in request.delegated_roles:
+                return role, request.delegated_roles[role]
         raise _refuse(
             REFUSED_FORBIDDEN,
             f"level {level.level} is decided by the {' or '.join(allowed)} role",
@@ -994,6 +1209,12 @@ class OrderWorkflow:
                     S.ON_HOLD,
                     CARRIER,
                     f"carrier exception: {update.detail or 'no reason given'}",
+                )
+                await self._tell(
+                    Event.CARRIER_EXCEPTION,
+                    f"the carrier could not deliver: {update.detail or 'no reason given'}",
+                    key=update.occurred_at.isoformat(),
+                    roles=[Role.LOGISTICS.value, Role.OPS.value],
                 )
 
 

@@ -2,8 +2,98 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from api.errors import Unauthorized, responses
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from api import notifications as service
+from api import schemas
+from api.deps import CurrentUser, SessionDep, require_roles
+from api.errors import Forbidden, InvalidRequest, NotFound, Unauthorized, responses
+from db.models import User
+from domain.roles import Role
 
 router = APIRouter(tags=["notifications"], responses=responses(Unauthorized))
+
+Ops = Annotated[User, Depends(require_roles(Role.OPS))]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get(
+    "/notifications",
+    response_model=schemas.Page[schemas.NotificationPublic],
+    responses=responses(InvalidRequest),
+)
+async def list_notifications(
+    user: CurrentUser,
+    session: SessionDep,
+    unread: bool | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> schemas.Page[schemas.NotificationPublic]:
+    """The caller's in-app notifications, newest first; ``unread=true`` for the unread ones."""
+    return await service.list_notifications(
+        session, user, unread=unread, limit=limit, cursor=cursor
+    )
+
+
+@router.post(
+    "/notifications/{notification_id}/read",
+    response_model=schemas.NotificationPublic,
+    responses=responses(NotFound),
+)
+async def mark_read(
+    notification_id: int, user: CurrentUser, session: SessionDep
+) -> schemas.NotificationPublic:
+    """Mark one of the caller's notifications read; marking it again changes nothing."""
+    return await service.mark_read(session, user, notification_id)
+
+
+@router.post(
+    "/webhooks",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.WebhookSubscriptionCreated,
+    responses=responses(Forbidden, InvalidRequest),
+)
+async def create_webhook(
+    body: schemas.WebhookSubscriptionCreate, user: Ops, session: SessionDep
+) -> schemas.WebhookSubscriptionCreated:
+    """Subscribe a URL to events. Each delivery is a signed POST carrying an Idempotency-Key;
+    the signing ``secret`` is in this answer only."""
+    return await service.create_subscription(session, user, body)
+
+
+@router.get(
+    "/webhooks",
+    response_model=schemas.Page[schemas.WebhookSubscriptionPublic],
+    responses=responses(Forbidden),
+)
+async def list_webhooks(
+    _: Ops, session: SessionDep
+) -> schemas.Page[schemas.WebhookSubscriptionPublic]:
+    """Every subscription, switched-off ones included, without secrets."""
+    return await service.list_subscriptions(session)
+
+
+@router.delete(
+    "/webhooks/{subscription_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=responses(Forbidden, NotFound),
+)
+async def delete_webhook(subscription_id: int, _: Ops, session: SessionDep) -> None:
+    """Switch the subscription off; its delivery record stays readable."""
+    await service.deactivate_subscription(session, subscription_id)
+
+
+@router.get(
+    "/webhooks/{subscription_id}/deliveries",
+    response_model=schemas.Page[schemas.WebhookDeliveryPublic],
+    responses=responses(Forbidden, NotFound, InvalidRequest),
+)
+async def webhook_deliveries(
+    subscription_id: int, _: Ops, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> schemas.Page[schemas.WebhookDeliveryPublic]:
+    """What was sent to the subscription, newest first: status, attempts and last error."""
+    return await service.deliveries(session, subscription_id, limit=limit, cursor=cursor)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from api import schemas, services
+from api import approvals, schemas, services
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep, require_roles
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
 from db.models import User
@@ -108,8 +109,14 @@ async def decide(
     session: SessionDep,
     temporal: TemporalDep,
 ) -> schemas.OrderPublic:
-    """Approve or reject the level under review; a rejection needs a comment."""
-    request = DecisionRequest(services.actor_of(user), body.decision, body.comment)
+    """Approve or reject the level under review; a rejection needs a comment. A delegate
+    decides in the delegator's role, and the decision records on whose behalf."""
+    request = DecisionRequest(
+        services.actor_of(user),
+        body.decision,
+        body.comment,
+        delegated_roles=await approvals.delegated_roles(session, user.username, datetime.now(UTC)),
+    )
     return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.decide, request)
 
 

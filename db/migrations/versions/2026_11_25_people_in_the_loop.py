@@ -21,6 +21,21 @@ depends_on: str | Sequence[str] | None = None
 TZ = sa.DateTime(timezone=True)
 
 
+def _band(name: str, low: str | None, below: str | None, roles: list[str]) -> dict[str, object]:
+    return {
+        "name": name,
+        "when": {"total_min": low, "total_below": below},
+        "levels": [{"role": role, "quorum": 1} for role in roles],
+    }
+
+
+DEFAULT_RULES = [
+    _band("below 10,000", None, "10000", ["supervisor"]),
+    _band("10,000 to 99,999.99", "10000", "100000", ["supervisor", "manager"]),
+    _band("100,000 and more", "100000", None, ["supervisor", "manager", "director"]),
+]
+
+
 def upgrade() -> None:
     op.add_column(
         "products",
@@ -28,9 +43,12 @@ def upgrade() -> None:
     )
     op.add_column("users", sa.Column("email", sa.String(length=200), nullable=True))
     op.add_column("orders", sa.Column("policy_version", sa.Integer(), nullable=True))
+    op.add_column("orders", sa.Column("policy_rule", sa.String(length=100), nullable=True))
     op.add_column(
         "review_levels", sa.Column("quorum", sa.Integer(), server_default="1", nullable=False)
     )
+    for clock in ("remind_every", "escalate_after", "expire_after"):
+        op.add_column("review_levels", sa.Column(clock, sa.Float(), nullable=True))
     op.add_column("decisions", sa.Column("on_behalf_of", sa.String(length=64), nullable=True))
     op.add_column(
         "review_notices", sa.Column("round", sa.Integer(), server_default="1", nullable=False)
@@ -52,6 +70,15 @@ def upgrade() -> None:
         sa.Column("created_at", TZ, server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("version", name=op.f("pk_approval_policies")),
     )
+    # Version 1 is the design's default: each amount band adds one level up the ladder; the
+    # clocks are the deployment's (REMIND_AFTER, ESCALATE_AFTER).
+    policies = sa.table(
+        "approval_policies",
+        sa.column("version", sa.Integer()),
+        sa.column("rules", postgresql.JSONB()),
+        sa.column("created_by", sa.String()),
+    )
+    op.bulk_insert(policies, [{"version": 1, "rules": DEFAULT_RULES, "created_by": "system"}])
     op.create_table(
         "delegations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -158,7 +185,10 @@ def downgrade() -> None:
     )
     op.drop_column("review_notices", "round")
     op.drop_column("decisions", "on_behalf_of")
+    for clock in ("remind_every", "escalate_after", "expire_after"):
+        op.drop_column("review_levels", clock)
     op.drop_column("review_levels", "quorum")
+    op.drop_column("orders", "policy_rule")
     op.drop_column("orders", "policy_version")
     op.drop_column("users", "email")
     op.drop_column("products", "category")
