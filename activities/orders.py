@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -337,7 +337,8 @@ class OrderActivities:
 
     @activity.defn
     async def record_review_notice(self, notice: ReviewNoticeRecord) -> list[str]:
-        """Address a reminder or an escalation to every active user of the role; who got it."""
+        """Address a reminder, escalation or expiry to every active user of the role, once per
+        round, and audit the firing; answers who got it."""
         async with self.sessions.begin() as session:
             order = await find_order(session, notice.order_no)
             recipients = list(
@@ -351,21 +352,41 @@ class OrderActivities:
                     .order_by(User.username)
                 )
             )
+            added = 0
             for recipient in recipients:
-                await session.execute(
-                    insert(ReviewNotice)
-                    .values(
-                        order_id=order.id,
-                        level=notice.level,
-                        kind=notice.kind,
-                        round=notice.round,
-                        role=notice.role,
-                        recipient=recipient,
-                        at=notice.at,
+                added += (
+                    await session.scalar(
+                        insert(ReviewNotice)
+                        .values(
+                            order_id=order.id,
+                            level=notice.level,
+                            kind=notice.kind,
+                            round=notice.round,
+                            role=notice.role,
+                            recipient=recipient,
+                            at=notice.at,
+                        )
+                        .on_conflict_do_nothing(
+                            index_elements=["order_id", "level", "kind", "round", "recipient"]
+                        )
+                        .returning(literal(1))
                     )
-                    .on_conflict_do_nothing(
-                        index_elements=["order_id", "level", "kind", "round", "recipient"]
-                    )
+                    or 0
+                )
+            if added:
+                # Each firing of a review clock is part of the order's audited history.
+                await append_audit(
+                    session,
+                    kind=notice.kind,
+                    actor="system",
+                    order_no=notice.order_no,
+                    payload={
+                        "level": notice.level,
+                        "round": notice.round,
+                        "role": notice.role,
+                        "recipients": recipients,
+                    },
+                    at=notice.at,
                 )
             if notice.kind == "escalation":
                 await session.execute(

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from activities.audit import append_audit
 from api import schemas
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from api.services import _decode_cursor, _encode_cursor
@@ -156,9 +157,32 @@ async def create_delegation(
         reason=body.reason,
     )
     session.add(delegation)
+    await session.flush()
+    await _audit_delegation(session, delegation, actor=user.username, action="granted")
     await session.commit()
     await session.refresh(delegation)
     return (await _public(session, [delegation]))[0]
+
+
+async def _audit_delegation(
+    session: AsyncSession, delegation: Delegation, *, actor: str, action: str
+) -> None:
+    await append_audit(
+        session,
+        kind="delegation",
+        actor=actor,
+        order_no=None,
+        payload={
+            "action": action,
+            "id": delegation.id,
+            "delegator": delegation.delegator,
+            "delegate": delegation.delegate,
+            "starts_at": delegation.starts_at,
+            "ends_at": delegation.ends_at,
+            "reason": delegation.reason,
+        },
+        at=datetime.now(UTC),
+    )
 
 
 def _visible_delegations(user: User) -> ColumnElement[bool]:
@@ -201,6 +225,7 @@ async def revoke_delegation(
     if delegation.ends_at <= now:
         raise Conflict(f"delegation {delegation_id} has already ended")
     delegation.revoked_at = now
+    await _audit_delegation(session, delegation, actor=user.username, action="revoked")
     await session.commit()
     await session.refresh(delegation)
     return (await _public(session, [delegation]))[0]

@@ -79,6 +79,15 @@ async def test_a_revoked_delegation_lends_nothing(world: World) -> None:
         f"/api/v1/delegations/{delegation['id']}", headers=world["sup"].headers
     )
     assert revoked.status_code == 200, revoked.text
+    audit = await world.api.get(
+        "/api/v1/audit", params={"kind": "delegation"}, headers=world["ops"].headers
+    )
+    actions = [
+        row["payload"]["action"]
+        for row in audit.json()["data"]
+        if row["payload"]["id"] == delegation["id"]
+    ]
+    assert actions == ["revoked", "granted"]
     order_no = await world.new_order()
     await world.wait_for(order_no, "UNDER_REVIEW")
     assert_error(await world.decide(order_no, as_="mgr2"), 403, "Forbidden")

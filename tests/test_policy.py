@@ -318,6 +318,11 @@ async def test_review_clocks_remind_again_escalate_and_expire(
     assert {"supervisor", "manager"} <= {r["role"] for r in reminders}
     [expiry] = firings(order, 1, "expiry")
     assert world["ops"].username in expiry["recipients"]
+    audited = await world.api.get(
+        "/api/v1/audit", params={"order_no": order_no, "limit": 200}, headers=world["ops"].headers
+    )
+    kinds = {row["kind"] for row in audited.json()["data"]}
+    assert {"reminder", "escalation", "expiry", "hold"} <= kinds
 
     details = (
         await temporal_client.get_workflow_handle(f"order-{order_no}").query(
