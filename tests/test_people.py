@@ -194,3 +194,14 @@ async def test_low_stock_tells_ops_and_production(world: World) -> None:
     for person in ("ops", "prod"):
         inbox = functools.partial(notices, world, person, order_no)
         await eventually(inbox, lambda seen: "low_stock" in seen)
+
+
+async def test_a_late_work_order_tells_production_and_ops(world: World) -> None:
+    fast_line = await world.add_line("3600")
+    sku = await world.add_product(lines=[fast_line])
+    order_no = await world.new_order(lines=[{"sku": sku, "quantity": 2}])
+    await world.approve_levels(order_no, ["sup"])
+    await world.wait_for(order_no, "IN_PRODUCTION")
+    for person in ("prod", "ops"):
+        inbox = functools.partial(notices, world, person, order_no)
+        await eventually(inbox, lambda seen: "production_overdue" in seen)

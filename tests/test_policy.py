@@ -63,6 +63,18 @@ async def eventually(
         await asyncio.sleep(0.2)
 
 
+async def inbox_events(world: World, person: str, order_no: str) -> dict[str, Any]:
+    response = await world.api.get(
+        "/api/v1/notifications", params={"limit": 200}, headers=world[person].headers
+    )
+    assert response.status_code == 200, response.text
+    return {n["event"]: n for n in response.json()["data"] if n["order_no"] == order_no}
+
+
+async def until_in_inbox(world: World, person: str, order_no: str, event: str) -> None:
+    await eventually(lambda: inbox_events(world, person, order_no), lambda seen: event in seen)
+
+
 def firings(order: dict[str, Any], level: int, kind: str) -> list[dict[str, Any]]:
     return [n for n in order["review"]["levels"][level - 1]["notices"] if n["kind"] == kind]
 
@@ -323,6 +335,9 @@ async def test_review_clocks_remind_again_escalate_and_expire(
     )
     kinds = {row["kind"] for row in audited.json()["data"]}
     assert {"reminder", "escalation", "expiry", "hold"} <= kinds
+    # The approvers heard of it in their inbox: reminded, then the manager on escalation.
+    for person, event in (("sup", "reminder"), ("sup", "escalated"), ("mgr", "escalated")):
+        await until_in_inbox(world, person, order_no, event)
 
     details = (
         await temporal_client.get_workflow_handle(f"order-{order_no}").query(
