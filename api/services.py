@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, or_, select, text
+from sqlalchemy import ColumnElement, Select, false, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -66,7 +66,13 @@ def actor_of(user: User) -> Actor:
 
 
 def is_customer(user: User) -> bool:
-    return Role.CUSTOMER.value in user.roles and user.customer_id is not None
+    """Decided by the role alone: a customer user tied to no customer sees nothing, never
+    everything."""
+    return Role.CUSTOMER.value in user.roles
+
+
+def _own_customer(user: User, column: Any) -> ColumnElement[bool]:
+    return column == user.customer_id if user.customer_id is not None else false()
 
 
 # ---------------------------------------------------------------------------- reading orders
@@ -76,7 +82,7 @@ def _visible_orders(user: User) -> Select[Order]:
     """Staff see every order; a customer sees only its own, and nothing else exists for it."""
     query = select(Order)
     if is_customer(user):
-        query = query.where(Order.customer_id == user.customer_id)
+        query = query.where(_own_customer(user, Order.customer_id))
     return query
 
 
@@ -434,13 +440,13 @@ async def shipment_order(session: AsyncSession, tracking_no: str) -> Order:
 def reference_customers(user: User) -> Select[Customer]:
     query = select(Customer).order_by(Customer.code)
     if is_customer(user):
-        query = query.where(Customer.id == user.customer_id)
+        query = query.where(_own_customer(user, Customer.id))
     return query
 
 
 def ensure_may_confirm_receipt(user: User, order: Order) -> None:
     """Receipt is confirmed by the order's own customer, or by sales on its behalf."""
-    if is_customer(user) and order.customer_id == user.customer_id:
+    if is_customer(user) and user.customer_id is not None and order.customer_id == user.customer_id:
         return
     if Role.SALES.value not in user.roles:
         raise Forbidden("only the order's customer or sales may confirm receipt")
