@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import func, select
@@ -26,6 +27,24 @@ UNIT_PRICE = Decimal("100.00")
 DEFAULT_ROUTING = ["prepare", "assemble", "inspect"]
 # Quantities of the test product (100.00 CNY each) that need one, two and three review levels.
 ONE_LEVEL_QTY, TWO_LEVEL_QTY, THREE_LEVEL_QTY = 10, 200, 1500
+
+
+T = TypeVar("T")
+
+
+async def eventually(
+    read: Callable[[], Awaitable[T]], check: Callable[[T], bool], timeout: float = 30
+) -> T:
+    """Poll ``read`` until ``check`` holds for what it returns: for effects that reach the
+    record asynchronously (signals, notifications, timers). Fails naming what was last seen."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await read()
+        if check(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"never happened; last seen: {value}")
+        await asyncio.sleep(0.2)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from carrier_sim.settings import SimulatorSettings
 from config import Settings
 from db.models import Product, StatusHistory
 from tests.conftest import WorkerProcesses
-from tests.factories import World
+from tests.factories import World, eventually
 from tests.live import serve
 from worker import build_worker
 from workflows.messages import workflow_id_for
@@ -162,7 +162,7 @@ async def test_compensation_survives_a_worker_killed_mid_cancellation(
         cancelling = asyncio.create_task(
             world.act(order_no, "cancel", as_="sales", json_body={"reason": "order withdrawn"})
         )
-        await until(lambda: stack.shipment(tracking_no), lambda s: s["cancel_calls"] >= 1)
+        await eventually(lambda: stack.shipment(tracking_no), lambda s: s["cancel_calls"] >= 1)
         worker_process.kill(first)
         worker_process.start(**carrier_env)
         response = await asyncio.wait_for(cancelling, timeout=120)
@@ -205,14 +205,3 @@ async def completed_activities(client: Client, order_no: str) -> list[str]:
             attributes = event.activity_task_completed_event_attributes
             completed.append(scheduled[attributes.scheduled_event_id])
     return completed
-
-
-async def until(read: Any, check: Any, timeout: float = 60) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if check(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened; last seen: {value}")
-        await asyncio.sleep(0.1)

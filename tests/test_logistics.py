@@ -8,31 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.security import sign_body
-from tests.factories import World
+from tests.factories import World, eventually
 from tests.test_auth import assert_error
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-
-
-async def eventually(
-    read: Callable[[], Awaitable[dict[str, Any]]],
-    check: Callable[[dict[str, Any]], bool],
-    timeout: float = 20,
-) -> dict[str, Any]:
-    """Poll ``read`` until ``check`` holds; carrier events reach the order asynchronously."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if check(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened; last seen: {json.dumps(value, default=str)}")
-        await asyncio.sleep(0.2)
 
 
 def timeline(order: dict[str, Any]) -> list[tuple[str, str]]:

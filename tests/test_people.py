@@ -6,31 +6,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request, Response
 
 from api.security import signature_matches
-from tests.factories import TWO_LEVEL_QTY, World
+from tests.factories import TWO_LEVEL_QTY, World, eventually
 from tests.live import serve
 from tests.test_auth import assert_error
 from tests.test_delegations import delegated
 from tests.test_lifecycle import ship_and_deliver
-
-
-async def eventually(
-    read: Callable[[], Awaitable[Any]], check: Callable[[Any], bool], timeout: float = 30
-) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if check(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened; last seen: {value}")
-        await asyncio.sleep(0.2)
 
 
 async def notices(world: World, person: str, order_no: str) -> list[str]:

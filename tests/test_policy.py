@@ -14,7 +14,7 @@ import pytest
 from temporalio.client import Client
 
 from domain.policy import default_policy
-from tests.factories import World
+from tests.factories import World, eventually
 from tests.test_auth import assert_error
 
 POLICY = "/api/v1/approval-policy"
@@ -46,21 +46,6 @@ async def current_version(world: World) -> int:
     assert response.status_code == 200, response.text
     version: int = response.json()["version"]
     return version
-
-
-async def eventually(
-    read: Callable[[], Awaitable[dict[str, Any]]],
-    check: Callable[[dict[str, Any]], bool],
-    timeout: float = 30,
-) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if check(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened; last seen: {value}")
-        await asyncio.sleep(0.2)
 
 
 async def inbox_events(world: World, person: str, order_no: str) -> dict[str, Any]:
