@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activities.audit import append_audit
 from api import schemas
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from api.services import _decode_cursor, _encode_cursor
+from api.services import decode_cursor, encode_cursor
 from db.models import (
     Customer,
     Decision,
@@ -198,9 +198,9 @@ async def list_delegations(
     """Newest first; the cursor is the last delegation seen."""
     query = select(Delegation).where(_visible_delegations(user))
     if cursor:
-        query = query.where(Delegation.id < _decode_cursor(cursor))
+        query = query.where(Delegation.id < decode_cursor(cursor))
     rows = list(await session.scalars(query.order_by(Delegation.id.desc()).limit(limit + 1)))
-    next_cursor = _encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return schemas.Page(data=await _public(session, rows[:limit]), next_cursor=next_cursor)
 
 

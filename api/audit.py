@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.audit import GENESIS_HASH, entry_hash
 from api import schemas
-from api.services import _decode_cursor, _encode_cursor
+from api.services import decode_cursor, encode_cursor
 from db.models import AuditEntry
 
 # Rows read per query while verifying, so memory stays flat however long the log grows.
@@ -29,9 +29,9 @@ async def list_audit(
     if kind is not None:
         query = query.where(AuditEntry.kind == kind)
     if cursor:
-        query = query.where(AuditEntry.id < _decode_cursor(cursor))
+        query = query.where(AuditEntry.id < decode_cursor(cursor))
     rows = list(await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit + 1)))
-    next_cursor = _encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return schemas.Page(
         data=[schemas.AuditEntryPublic.model_validate(row) for row in rows[:limit]],
         next_cursor=next_cursor,

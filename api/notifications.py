@@ -6,8 +6,6 @@ marked read, and subscriptions made or switched off.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 from datetime import UTC, datetime
 
@@ -15,23 +13,13 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import schemas
-from api.errors import InvalidRequest, NotFound
+from api.errors import NotFound
+from api.services import decode_cursor, encode_cursor
 from db.models import Notification, Order, User, WebhookSubscription
 from domain.notifications import IN_APP, WEBHOOK
 
 # 32 random bytes: as strong as the HMAC-SHA256 it keys.
 SECRET_BYTES = 32
-
-
-def _encode_cursor(notification_id: int) -> str:
-    return base64.urlsafe_b64encode(str(notification_id).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidRequest("cursor is not one this API returned") from None
 
 
 def _with_order_no(query: Select[Notification]) -> Select[Notification, str | None]:
@@ -46,13 +34,13 @@ async def _page(
 ) -> tuple[list[Row[Notification, str | None]], str | None]:
     """Newest first; the cursor is the last row seen, so pages stay put as new rows arrive."""
     if cursor:
-        query = query.where(Notification.id < _decode_cursor(cursor))
+        query = query.where(Notification.id < decode_cursor(cursor))
     rows = list(
         await session.execute(
             _with_order_no(query).order_by(Notification.id.desc()).limit(limit + 1)
         )
     )
-    next_cursor = _encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 

@@ -99,11 +99,12 @@ async def find_order(session: AsyncSession, user: User, order_no: str) -> Order:
     return order
 
 
-def _encode_cursor(order_id: int) -> str:
-    return base64.urlsafe_b64encode(str(order_id).encode()).decode()
+def encode_cursor(row_id: int) -> str:
+    """An opaque cursor for keyset paging: the id of the last row of a page."""
+    return base64.urlsafe_b64encode(str(row_id).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str) -> int:
     try:
         return int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -136,9 +137,9 @@ async def list_orders(
             )
         )
     if cursor:
-        query = query.where(Order.id < _decode_cursor(cursor))
+        query = query.where(Order.id < decode_cursor(cursor))
     orders = list(await session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
-    next_cursor = _encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
+    next_cursor = encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
     return schemas.Page(data=[order_summary(o) for o in orders[:limit]], next_cursor=next_cursor)
 
 
