@@ -27,6 +27,22 @@ def with_rule(rule: dict[str, Any]) -> dict[str, Any]:
     return {"rules": [rule, *DEFAULT_RULES]}
 
 
+async def product_under_rule(
+    world: World,
+    put_policy: Callable[[dict[str, Any]], Awaitable[int]],
+    name: str,
+    levels: list[dict[str, Any]],
+) -> str:
+    """A product in a category of the test's own, and a policy whose first rule gives orders of
+    it ``levels``; every other order keeps the default review."""
+    category = f"cat-{world.tag}"
+    sku = await world.add_product(category=category)
+    await put_policy(
+        with_rule({"name": name, "when": {"categories": [category]}, "levels": levels})
+    )
+    return sku
+
+
 @pytest.fixture
 async def put_policy(world: World) -> AsyncIterator[Callable[[dict[str, Any]], Awaitable[int]]]:
     """PUT a policy as ops; the default is put back afterwards, as a new version."""
@@ -171,16 +187,8 @@ async def test_a_policy_change_leaves_orders_in_review_alone(world: World, put_p
 
 
 async def test_a_quorum_level_needs_distinct_approvers(world: World, put_policy: Any) -> None:
-    category = f"cat-{world.tag}"
-    sku = await world.add_product(category=category)
-    await put_policy(
-        with_rule(
-            {
-                "name": "two supervisors",
-                "when": {"categories": [category]},
-                "levels": [{"role": "supervisor", "quorum": 2}],
-            }
-        )
+    sku = await product_under_rule(
+        world, put_policy, "two supervisors", [{"role": "supervisor", "quorum": 2}]
     )
     order_no = await world.new_order(lines=[{"sku": sku, "quantity": 1}])
     await world.wait_for(order_no, "UNDER_REVIEW")
@@ -208,16 +216,8 @@ async def test_a_quorum_level_needs_distinct_approvers(world: World, put_policy:
 
 
 async def test_one_rejection_rejects_a_quorum_level(world: World, put_policy: Any) -> None:
-    category = f"cat-{world.tag}"
-    sku = await world.add_product(category=category)
-    await put_policy(
-        with_rule(
-            {
-                "name": "two supervisors",
-                "when": {"categories": [category]},
-                "levels": [{"role": "supervisor", "quorum": 2}],
-            }
-        )
+    sku = await product_under_rule(
+        world, put_policy, "two supervisors", [{"role": "supervisor", "quorum": 2}]
     )
     order_no = await world.new_order(lines=[{"sku": sku, "quantity": 1}])
     await world.wait_for(order_no, "UNDER_REVIEW")
@@ -278,23 +278,18 @@ async def test_discount_and_customer_risk_ask_for_more_review(
 async def test_review_clocks_remind_again_escalate_and_expire(
     world: World, put_policy: Any, temporal_client: Client
 ) -> None:
-    category = f"cat-{world.tag}"
-    sku = await world.add_product(category=category)
-    await put_policy(
-        with_rule(
+    sku = await product_under_rule(
+        world,
+        put_policy,
+        "fast clocks",
+        [
             {
-                "name": "fast clocks",
-                "when": {"categories": [category]},
-                "levels": [
-                    {
-                        "role": "supervisor",
-                        "remind_every": 1,
-                        "escalate_after": 2.5,
-                        "expire_after": 4.5,
-                    }
-                ],
+                "role": "supervisor",
+                "remind_every": 1,
+                "escalate_after": 2.5,
+                "expire_after": 4.5,
             }
-        )
+        ],
     )
     order_no = await world.new_order(lines=[{"sku": sku, "quantity": 1}])
     order = await world.wait_for(order_no, "ON_HOLD", timeout=30)
@@ -345,16 +340,11 @@ async def test_review_clocks_remind_again_escalate_and_expire(
 
 
 async def test_a_hold_stops_the_clocks(world: World, put_policy: Any) -> None:
-    category = f"cat-{world.tag}"
-    sku = await world.add_product(category=category)
-    await put_policy(
-        with_rule(
-            {
-                "name": "reminder every 2 s",
-                "when": {"categories": [category]},
-                "levels": [{"role": "supervisor", "remind_every": 2, "escalate_after": 600}],
-            }
-        )
+    sku = await product_under_rule(
+        world,
+        put_policy,
+        "reminder every 2 s",
+        [{"role": "supervisor", "remind_every": 2, "escalate_after": 600}],
     )
     order_no = await world.new_order(lines=[{"sku": sku, "quantity": 1}])
     await world.wait_for(order_no, "UNDER_REVIEW")
