@@ -58,7 +58,25 @@ class Settings(BaseSettings):
 
     remind_after: Duration = timedelta(hours=4)
     escalate_after: Duration = timedelta(hours=24)
+    # A review level nobody decides for this long puts the order on hold for ops (the policy
+    # may set its own; never before the level's escalation).
+    expire_after: Duration | None = timedelta(days=14)
+    # Reminders a waiting level sends before it falls silent (until escalation or expiry).
+    reminder_limit: int = Field(default=3, ge=0, le=100)
     auto_confirm_after: Duration = timedelta(days=7)
+    # An order's workflow continues as new once its history holds this many events.
+    order_history_limit: int = Field(default=10_000, ge=100, le=50_000)
+
+    # PostgreSQL connections: the API's pool per process (kept small: no request holds one
+    # while it waits on Temporal) and the worker's, which must cover every activity the
+    # worker runs at once (WORKER_ACTIVITY_SLOTS + WORKER_LOCAL_ACTIVITY_SLOTS).
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    # The worker: activities and local activities it runs at once, and how many workflows
+    # it keeps in memory (the rest are rebuilt from history when they next wake).
+    worker_activity_slots: int = Field(default=20, ge=1)
+    worker_local_activity_slots: int = Field(default=20, ge=1)
+    worker_cached_workflows: int = Field(default=1000, ge=0)
 
     # E-mail notifications go out through this SMTP server.
     smtp_host: str = "localhost"

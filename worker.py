@@ -1,4 +1,5 @@
-"""``python worker.py``: runs the order workflow and its activities on the orders task queue."""
+"""``python worker.py``: runs the order workflow, the notification delivery workflows and
+their activities on the orders task queue."""
 
 from __future__ import annotations
 
@@ -8,21 +9,23 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.common import SearchAttributeIndexedValueType, WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities import all_activities
 from activities.carriers import BuiltinCarrier, CarrierAdapter
 from config import Settings, get_settings
 from db.session import create_engine, create_session_factory
+from domain.notifications import DELIVERED_CHANNELS
 from workflows import search_attributes
-from workflows.notifications import NotificationWorkflow
+from workflows.delivery import DeliveryInput, NotificationDeliveryWorkflow, delivery_workflow_id
 from workflows.order import OrderWorkflow
 
 
@@ -44,6 +47,33 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
         )
 
 
+async def ensure_delivery_workflows(client: Client, settings: Settings) -> None:
+    """Start the delivery workflow of each channel unless it already runs (every worker
+    asks at start-up; the first one starts them)."""
+    for channel in DELIVERED_CHANNELS:
+        await client.start_workflow(
+            NotificationDeliveryWorkflow.run,
+            DeliveryInput(
+                channel=channel,
+                max_attempts=settings.notification_max_attempts,
+                initial_interval_seconds=settings.notification_retry_initial.total_seconds(),
+            ),
+            id=delivery_workflow_id(channel),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"Delivers {channel} notifications from the outbox",
+        )
+
+
+def worker_engine(settings: Settings) -> AsyncEngine:
+    """The worker's connections: one for every activity it may run at once."""
+    return create_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.worker_activity_slots + settings.worker_local_activity_slots,
+        max_overflow=0,
+    )
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -53,8 +83,11 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[OrderWorkflow, NotificationWorkflow],
+        workflows=[OrderWorkflow, NotificationDeliveryWorkflow],
         activities=list(activities),
+        max_concurrent_activities=settings.worker_activity_slots,
+        max_concurrent_local_activities=settings.worker_local_activity_slots,
+        max_cached_workflows=settings.worker_cached_workflows,
     )
 
 
@@ -71,7 +104,7 @@ async def main() -> None:
     settings = get_settings()
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
     await ensure_search_attributes(client, settings.temporal_namespace)
-    engine = create_engine(settings.sqlalchemy_url)
+    engine = worker_engine(settings)
     activities = all_activities(create_session_factory(engine), carrier_for(settings), settings)
     # SIGTERM (docker stop, the dev stack) and Ctrl-C both let running activities finish.
     stop = asyncio.Event()
@@ -79,6 +112,7 @@ async def main() -> None:
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
         async with build_worker(client, settings, activities):
+            await ensure_delivery_workflows(client, settings)
             logging.info(
                 "polling %s on %s, carrier %s",
                 settings.task_queue,

@@ -1,4 +1,13 @@
-"""Activities: everything the order workflow does to PostgreSQL and the outside world."""
+"""Activities: everything the workflows do to PostgreSQL and the outside world.
+
+Two kinds, run differently by the workflows:
+
+- projection writes (the order's record, its review, stock, production, tracking): short
+  PostgreSQL transactions, run as local activities inside the workflow task, so they cost no
+  server round trip;
+- calls to the outside world (the carrier, SMTP, webhook receivers) and compensations: regular
+  activities with their own timeouts and retries.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +21,7 @@ from activities.logistics import LogisticsActivities
 from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
 from activities.production import ProductionActivities
+from activities.review import ReviewActivities
 from activities.stock import StockActivities
 from config import Settings
 
@@ -21,7 +31,8 @@ def all_activities(
 ) -> list[Callable[..., Any]]:
     """Every activity the worker runs, bound to one session factory, one carrier and the
     settings that say where e-mail goes."""
-    orders = OrderActivities(sessions, carrier)
+    orders = OrderActivities(sessions)
+    review = ReviewActivities(sessions)
     stock = StockActivities(sessions)
     production = ProductionActivities(sessions)
     logistics = LogisticsActivities(sessions, carrier)
@@ -29,12 +40,10 @@ def all_activities(
     return [
         orders.record_transition,
         orders.validate_order,
-        orders.plan_review,
-        orders.open_review,
-        orders.open_level,
-        orders.record_decision,
-        orders.record_review_notice,
-        orders.close_review,
+        review.open_level,
+        review.record_decision,
+        review.record_review_notice,
+        review.close_review,
         stock.reserve_stock,
         stock.release_stock,
         production.plan_production,
@@ -46,12 +55,8 @@ def all_activities(
         logistics.dispatch_shipment,
         logistics.record_carrier_event,
         logistics.cancel_shipment,
-        notifications.notify,
+        notifications.await_outbox,
+        notifications.pending_deliveries,
         notifications.deliver,
         notifications.record_failure,
-        # The first release's activities, for orders that started before fulfilment changed.
-        orders.cancel_fulfilment,
-        production.create_work_order,
-        production.record_production_event,
-        logistics.mark_dispatched,
     ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.notifications import NoticeRequest
+
 
 @dataclass
 class TransitionRecord:
@@ -19,20 +21,10 @@ class TransitionRecord:
     reason: str | None
     at: datetime
     held_from: str | None = None
-
-
-@dataclass
-class ValidationOutcome:
-    ok: bool
-    reasons: list[str]
-    total: str  # decimal as text, the order's currency
-    customer_id: str
-
-
-@dataclass
-class ReviewOpening:
-    order_no: str
-    roles: list[str]
+    # Written in the same transaction: the review level this transition opens, and the
+    # notices that announce it.
+    opens_level: int | None = None
+    notices: list[NoticeRequest] = field(default_factory=list)
 
 
 @dataclass
@@ -44,6 +36,7 @@ class LevelPlan:
     remind_every: float | None = None
     escalate_after: float | None = None
     expire_after: float | None = None
+    reminder_limit: int | None = None
 
 
 @dataclass
@@ -54,10 +47,22 @@ class ReviewPlan:
 
 
 @dataclass
+class ValidationOutcome:
+    """A valid order comes back with the review the approval policy asks for."""
+
+    ok: bool
+    reasons: list[str]
+    total: str  # decimal as text, the order's currency
+    customer_id: str
+    review: ReviewPlan | None = None
+
+
+@dataclass
 class LevelOpening:
     order_no: str
     level: int
     at: datetime
+    notices: list[NoticeRequest] = field(default_factory=list)
 
 
 @dataclass
@@ -69,11 +74,11 @@ class DecisionRecord:
     decision: str
     comment: str | None
     at: datetime
+    # The level's status after this decision; a quorum level stays pending until enough
+    # approvers approved.
+    level_status: str
     # The approver the decider stood in for, through a delegation.
     on_behalf_of: str | None = None
-    # The level's status after this decision; a quorum level stays pending until enough
-    # approvers approved. Left out by the first release: any approval approved the level.
-    level_status: str | None = None
 
 
 @dataclass
@@ -89,6 +94,7 @@ class ReviewNoticeRecord:
     escalated_to: str | None = None
     # Which firing of this kind for this level, as reminders repeat.
     round: int = 1
+    notices: list[NoticeRequest] = field(default_factory=list)
 
 
 @dataclass
@@ -105,7 +111,7 @@ class LineAllocation:
 @dataclass
 class StockAllocation:
     lines: list[LineAllocation]
-    # Products whose low-stock alert this reservation raised.
+    # Products whose low-stock alert this reservation raised (and told ops about).
     low_stock: list[str] = field(default_factory=list)
 
     def to_produce(self, sku: str | None = None) -> int:
@@ -124,8 +130,7 @@ class StepPlan:
 
 @dataclass
 class WorkOrderPlan:
-    """A work order as booked. Work orders of the first release carried only the first three
-    fields: one batch for the whole order, unscheduled."""
+    """A work order as booked: one product, scheduled on one line."""
 
     work_order_no: str
     line: str
@@ -156,6 +161,7 @@ class OverdueNotice:
     work_order_no: str
     planned_finish: datetime
     at: datetime
+    notices: list[NoticeRequest] = field(default_factory=list)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -23,7 +23,7 @@ from activities.inputs import (
     DispatchRecord,
     ShipmentBooking,
 )
-from activities.records import find_order, lock_order
+from activities.records import lock_order
 from activities.stock import move_stock
 from db.models import Alert, Order, Product, Shipment, ShipmentEvent
 
@@ -158,17 +158,6 @@ class LogisticsActivities:
             shipment.status = "cancelled"
             shipment.cancelled_at = record.at
             return Compensation(f"called off shipment {shipment.tracking_no}")
-
-    @activity.defn
-    async def mark_dispatched(self, record: DispatchRecord) -> None:
-        """First release: dispatch without stock; kept for orders that started before it."""
-        async with self.sessions.begin() as session:
-            order = await find_order(session, record.order_no)
-            await session.execute(
-                update(Shipment)
-                .where(Shipment.order_id == order.id, Shipment.status == "booked")
-                .values(status="shipped", shipped_at=record.at)
-            )
 
 
 def _earliest(current: datetime | None, candidate: datetime) -> datetime:

@@ -1,10 +1,9 @@
-"""Notification activities: write the outbox, then deliver its pending rows.
+"""Notification delivery: e-mails and webhooks from the outbox, one row at a time.
 
-``notify`` turns one event into rows: an in-app notice per recipient (delivered by being
-written), an e-mail per recipient with an address, and a webhook delivery per active
-subscription to the event. Every row's key is the event's key plus the channel and addressee,
-so a retried ``notify`` adds nothing. ``deliver`` sends one e-mail or webhook and raises on any
-failure, leaving the retrying and the giving up to the workflow's retry policy;
+The rows are written by whatever change they announce (``activities/outbox.py``). The delivery
+workflow of each channel waits in ``await_outbox`` until PostgreSQL says a row is pending, takes
+the pending rows with ``pending_deliveries`` and sends each with ``deliver``, which raises on
+any failure and leaves the retrying and the giving up to the workflow's retry policy;
 ``record_failure`` writes down a delivery the workflow gave up on. A worker that dies between
 sending and recording the success sends again, so every webhook carries its row's key as
 ``Idempotency-Key`` and every e-mail a Message-ID derived from it.
@@ -24,54 +23,41 @@ from email.utils import format_datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+import psycopg
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.records import find_order
-from api.security import sign_body
+from activities.outbox import OUTBOX_CHANNEL
 from config import Settings
-from db.models import Notification, Order, User, WebhookSubscription
-from domain.notifications import EMAIL, IN_APP, NOTIFICATION_EVENTS, WEBHOOK
+from db.models import Notification, WebhookSubscription
+from domain.notifications import EMAIL, WEBHOOK
+from domain.signatures import sign_body
 
 # Each bounded well inside the deliver activity's start-to-close timeout, so a hung server
 # surfaces as this attempt's error rather than as an activity timeout.
 SMTP_TIMEOUT_SECONDS = 10.0
 WEBHOOK_TIMEOUT_SECONDS = 10.0
-# Row keys add the channel and a username (up to 64 characters) to the event's key, and must
-# fit the 200 characters of notifications.key.
-MAX_NOTICE_KEY = 120
-SUBJECT_LIMIT = 300  # notifications.subject
 # Enough of a refusing receiver's answer to tell why, without storing whole error pages.
 ERROR_EXCERPT = 300
+# How long one wait for the outbox lasts before it reports "nothing" (the workflow asks
+# again), and how often it tells Temporal it is alive meanwhile.
+OUTBOX_WAIT_SECONDS = 60.0
+HEARTBEAT_SECONDS = 5.0
 
 SIGNATURE_HEADER = "X-Orderflow-Signature"
 EVENT_HEADER = "X-Orderflow-Event"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-@dataclass(kw_only=True)
-class NoticeRequest:
-    """One event to tell people and subscribed systems about.
+@dataclass
+class DeliveryClaim:
+    """Pending rows of ``channel`` to deliver, leaving out those already being delivered."""
 
-    ``key`` names the event once and for all (``"SO-2026-000001:shipped"``): the same key
-    again writes nothing new. Recipients are the union of ``recipients`` (usernames), every
-    active user holding one of ``roles`` and, with ``order_customer``, every active user of
-    the order's customer, minus ``exclude``.
-    """
-
-    key: str
-    event: str
-    order_no: str | None
-    subject: str
-    body: str
-    data: dict[str, Any] = field(default_factory=dict)  # JSON-native values only
-    recipients: list[str] = field(default_factory=list)
-    roles: list[str] = field(default_factory=list)
-    order_customer: bool = False
-    exclude: list[str] = field(default_factory=list)
+    channel: str
+    exclude: list[int] = field(default_factory=list)
+    limit: int = 100
 
 
 @dataclass(frozen=True)
@@ -106,108 +92,42 @@ class NotificationActivities:
         self.settings = settings
 
     @activity.defn
-    async def notify(self, request: NoticeRequest) -> list[int]:
-        """Write the event's rows on every channel; the ids of those still to be delivered."""
-        if request.event not in NOTIFICATION_EVENTS:
-            raise ApplicationError(
-                f"unknown notification event {request.event}", non_retryable=True
-            )
-        if not request.key or len(request.key) > MAX_NOTICE_KEY:
-            raise ApplicationError(
-                f"a notice key has 1 to {MAX_NOTICE_KEY} characters: {request.key!r}",
-                non_retryable=True,
-            )
-        if request.order_customer and not request.order_no:
-            raise ApplicationError(
-                "order_customer needs the order_no whose customer to notify", non_retryable=True
-            )
-        now = datetime.now(UTC)
-        subject = request.subject[:SUBJECT_LIMIT]
-        async with self.sessions.begin() as session:
-            order = await find_order(session, request.order_no) if request.order_no else None
-            users = await _recipients(session, request, order)
-            subscriptions = await session.scalars(
-                select(WebhookSubscription)
-                .where(
-                    WebhookSubscription.active,
-                    WebhookSubscription.events.contains([request.event]),
-                )
-                .order_by(WebhookSubscription.id)
-            )
+    async def await_outbox(self, claim: DeliveryClaim) -> bool:
+        """Wait until a row of the channel is pending, other than those being delivered;
+        False when none came in the while.
 
-            def row(key: str, channel: str, status: str, **fields: Any) -> dict[str, Any]:
-                # Every row names every column: a multi-row INSERT takes one set of columns.
-                return {
-                    "recipient": None,
-                    "target": None,
-                    "subscription_id": None,
-                    "sent_at": None,
-                    **fields,
-                    "key": key,
-                    "event": request.event,
-                    "channel": channel,
-                    "order_id": order.id if order else None,
-                    "subject": subject,
-                    "body": request.body,
-                    "status": status,
-                    "created_at": now,
-                    # What a webhook receives, kept on every channel's row alike.
-                    "payload": {
-                        "event": request.event,
-                        "order_no": request.order_no,
-                        "subject": subject,
-                        "body": request.body,
-                        "data": request.data,
-                        "key": key,
-                        "created_at": now.isoformat(),
-                    },
-                }
+        Listens before it looks, so a row committed in between is seen either way.
+        """
+        conninfo = self.settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            await conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            if await self._has_pending(claim):
+                return True
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + OUTBOX_WAIT_SECONDS
+            while (left := deadline - loop.time()) > 0:
+                activity.heartbeat()
+                async for notice in conn.notifies(timeout=min(left, HEARTBEAT_SECONDS)):
+                    if notice.payload == claim.channel:
+                        return True
+            return await self._has_pending(claim)
 
-            rows = []
-            for user in users:
-                rows.append(
-                    row(
-                        f"{request.key}:{IN_APP}:{user.username}",
-                        IN_APP,
-                        "sent",
-                        recipient=user.username,
-                        sent_at=now,
-                    )
-                )
-                if user.email:
-                    rows.append(
-                        row(
-                            f"{request.key}:{EMAIL}:{user.username}",
-                            EMAIL,
-                            "pending",
-                            recipient=user.username,
-                            target=user.email,
-                        )
-                    )
-            for subscription in subscriptions:
-                rows.append(
-                    row(
-                        f"{request.key}:{WEBHOOK}:{subscription.id}",
-                        WEBHOOK,
-                        "pending",
-                        target=subscription.url,
-                        subscription_id=subscription.id,
-                    )
-                )
-            if rows:
-                await session.execute(
-                    insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["key"])
-                )
-            # Pending rows an earlier attempt wrote count too: they still need delivering.
-            pending = await session.scalars(
+    @activity.defn
+    async def pending_deliveries(self, claim: DeliveryClaim) -> list[int]:
+        """Ids of the oldest pending rows of the channel not already being delivered."""
+        async with self.sessions() as session:
+            query = (
                 select(Notification.id)
-                .where(
-                    Notification.key.in_([r["key"] for r in rows]),
-                    Notification.status == "pending",
-                )
+                .where(Notification.channel == claim.channel, Notification.status == "pending")
                 .order_by(Notification.id)
+                .limit(claim.limit)
             )
-            return list(pending)
+            if claim.exclude:
+                query = query.where(Notification.id.not_in(claim.exclude))
+            return list(await session.scalars(query))
+
+    async def _has_pending(self, claim: DeliveryClaim) -> bool:
+        return bool(await self.pending_deliveries(DeliveryClaim(claim.channel, claim.exclude, 1)))
 
     @activity.defn
     async def deliver(self, notification_id: int) -> None:
@@ -316,26 +236,6 @@ class NotificationActivities:
             raise ApplicationError(
                 f"{attempt.target} answered {response.status_code}: {response.text[:ERROR_EXCERPT]}"
             )
-
-
-async def _recipients(
-    session: AsyncSession, request: NoticeRequest, order: Order | None
-) -> list[User]:
-    """Active users named, holding a named role or (if asked) belonging to the order's
-    customer; never the excluded ones."""
-    who: list[ColumnElement[bool]] = []
-    if request.recipients:
-        who.append(User.username.in_(request.recipients))
-    if request.roles:
-        who.append(User.roles.overlap(request.roles))
-    if request.order_customer and order is not None:
-        who.append(User.customer_id == order.customer_id)
-    if not who:
-        return []
-    query = select(User).where(User.active, or_(*who))
-    if request.exclude:
-        query = query.where(User.username.not_in(request.exclude))
-    return list(await session.scalars(query.order_by(User.username)))
 
 
 def _smtp_send(settings: Settings, message: EmailMessage) -> None:

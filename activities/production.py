@@ -26,6 +26,7 @@ from activities.inputs import (
     StepPlan,
     WorkOrderPlan,
 )
+from activities.outbox import write_notices
 from activities.records import find_order, lock_order
 from activities.stock import move_stock
 from db.models import (
@@ -34,7 +35,6 @@ from db.models import (
     Product,
     ProductionEvent,
     ProductionLine,
-    RoutingStep,
     WorkOrder,
     WorkOrderStep,
 )
@@ -42,8 +42,6 @@ from domain.scheduling import LineCalendar, earliest_booking
 
 DEFAULT_ROUTING = ["prepare", "assemble", "inspect"]
 DEFAULT_MINUTES_PER_UNIT = Decimal(10)
-# Where work orders of the first release ran.
-FIRST_RELEASE_LINE = "LINE-1"
 
 
 def plan_of(work_order: WorkOrder) -> WorkOrderPlan:
@@ -214,7 +212,7 @@ class ProductionActivities:
 
     @activity.defn
     async def flag_overdue(self, notice: OverdueNotice) -> None:
-        """A work order missed its planned finish: mark it and raise one alert."""
+        """A work order missed its planned finish: mark it, raise one alert, tell people."""
         async with self.sessions.begin() as session:
             order = await find_order(session, notice.order_no)
             await session.execute(
@@ -239,6 +237,7 @@ class ProductionActivities:
                 )
                 .on_conflict_do_nothing(index_elements=["key"])
             )
+            await write_notices(session, notice.notices, order)
 
     @activity.defn
     async def cancel_production(self, record: CancellationRecord) -> Compensation:
@@ -269,57 +268,6 @@ class ProductionActivities:
             if finished:
                 parts.append(f"{finished} unit(s) already made stay in stock")
             return Compensation("; ".join(parts) or "no open work order to cancel")
-
-    # ----------------------------------------------------------------- first release
-
-    @activity.defn
-    async def create_work_order(self, order_no: str) -> WorkOrderPlan:
-        """First release: one unscheduled work order for the whole order on LINE-1.
-
-        Kept for orders that started before production was scheduled per product.
-        """
-        async with self.sessions.begin() as session:
-            order = await lock_order(session, order_no, selectinload(Order.lines))
-            existing = await _work_orders(session, order.id)
-            if existing:
-                return plan_of(existing[0])
-            routings = await session.scalars(
-                select(RoutingStep.name)
-                .where(RoutingStep.sku.in_([line.sku for line in order.lines]))
-                .order_by(RoutingStep.sku, RoutingStep.seq)
-            )
-            steps: list[str] = []
-            for name in routings:
-                if name not in steps:
-                    steps.append(name)
-            steps = steps or list(DEFAULT_ROUTING)
-            work_order = WorkOrder(
-                work_order_no=await _next_work_order_no(session, order),
-                order_id=order.id,
-                seq=1,
-                line=FIRST_RELEASE_LINE,
-                status="open",
-                steps=[
-                    WorkOrderStep(seq=i, name=name, status="pending")
-                    for i, name in enumerate(steps, start=1)
-                ],
-            )
-            session.add(work_order)
-            await session.flush()
-            return plan_of(work_order)
-
-    @activity.defn
-    async def record_production_event(self, record: ProductionEventRecord) -> None:
-        """First release: a step report without quantities' rules; steps in any order."""
-        async with self.sessions.begin() as session:
-            order = await find_order(session, record.order_no)
-            work_order = (await _work_orders(session, order.id))[0]
-            if not await _add_event(session, order, work_order, record):
-                return
-            _apply_report(next(s for s in work_order.steps if s.name == record.step), record)
-            if all(s.status == "completed" for s in work_order.steps):
-                work_order.status = "completed"
-                work_order.finished_at = record.at
 
 
 async def _add_event(

@@ -18,8 +18,11 @@ from sqlalchemy.orm import selectinload
 from temporalio import activity
 
 from activities.inputs import CancellationRecord, Compensation, LineAllocation, StockAllocation
+from activities.outbox import write_notices
 from activities.records import lock_order
 from db.models import Alert, Order, OrderLine, Product, StockMovement
+from domain.notifications import low_stock_notice
+from domain.statuses import OrderStatus
 
 
 async def _lock_products(session: AsyncSession, skus: set[str]) -> dict[str, Product]:
@@ -127,7 +130,9 @@ class StockActivities:
     async def reserve_stock(self, order_no: str) -> StockAllocation:
         """Reserve what is available for each line, in line order; the rest is to be made.
 
-        Run again for the same order it changes nothing and answers the same allocation.
+        A product this leaves below its reorder point raises an alert, and ops and production
+        are told. Run again for the same order it changes nothing and answers the same
+        allocation.
         """
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_no, selectinload(Order.lines))
@@ -154,7 +159,11 @@ class StockActivities:
                 .where(Alert.key.startswith(f"low-stock:{order_no}:reserve:"))
                 .distinct()
             )
-            return StockAllocation(allocations, low_stock=sorted(s for s in raised if s))
+            low_stock = sorted(sku for sku in raised if sku)
+            # Reservation happens on approval, which is the status the notice reports.
+            notices = [low_stock_notice(order_no, OrderStatus.APPROVED, sku) for sku in low_stock]
+            await write_notices(session, notices, order)
+            return StockAllocation(allocations, low_stock=low_stock)
 
     @activity.defn
     async def release_stock(self, record: CancellationRecord) -> Compensation:

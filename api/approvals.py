@@ -27,10 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.audit import append_audit
 from api import schemas
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from api.services import decode_cursor, encode_cursor
+from db.audit import append_audit
 from db.models import (
     Customer,
     Decision,
@@ -41,9 +41,9 @@ from db.models import (
     User,
     WorkOrder,
 )
+from domain.actors import CARRIER
 from domain.roles import APPROVER_ROLES, LENDABLE_ROLES, Role, may_stand_in_for
 from domain.statuses import OrderStatus
-from workflows.order import CARRIER
 
 PENDING_LIMIT = 200
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.audit import GENESIS_HASH, entry_hash
 from api import schemas
 from api.services import decode_cursor, encode_cursor
+from db.audit import GENESIS_HASH, entry_hash
 from db.models import AuditEntry
 
 # Rows read per query while verifying, so memory stays flat however long the log grows.

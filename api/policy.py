@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.audit import append_audit
 from api.errors import Conflict, InvalidRequest, NotFound
+from db.audit import append_audit
 from db.models import ApprovalPolicy, User
 from domain.policy import PolicyDocument, inconsistencies
 

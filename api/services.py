@@ -39,25 +39,17 @@ from db.models import (
     StatusHistory,
     User,
 )
+from domain.refusals import RefusalKind
 from domain.roles import Role
 from domain.statuses import STATUS_LABELS, OrderStatus
 from workflows import search_attributes as sa
-from workflows.messages import (
-    REFUSED_CONFLICT,
-    REFUSED_FORBIDDEN,
-    REFUSED_INVALID,
-    Actor,
-    NotificationRetry,
-    OrderTimers,
-    OrderWorkflowInput,
-    workflow_id_for,
-)
+from workflows.messages import Actor, OrderTimers, OrderWorkflowInput, workflow_id_for
 from workflows.order import OrderWorkflow
 
 _REFUSALS: dict[str, type[AppError]] = {
-    REFUSED_FORBIDDEN: Forbidden,
-    REFUSED_CONFLICT: Conflict,
-    REFUSED_INVALID: InvalidRequest,
+    RefusalKind.FORBIDDEN.value: Forbidden,
+    RefusalKind.CONFLICT.value: Conflict,
+    RefusalKind.INVALID.value: InvalidRequest,
 }
 
 
@@ -338,7 +330,7 @@ async def create_order(
             raise
         await _start_workflow(temporal, settings, winner)
         return winner, False
-    await session.refresh(order, ["lines", "created_at"])
+    # The commit handed the connection back; no connection is held while Temporal starts it.
     await _start_workflow(temporal, settings, order)
     return order, True
 
@@ -361,11 +353,10 @@ async def _start_workflow(temporal: Client, settings: Settings, order: Order) ->
             remind_after=settings.remind_after.total_seconds(),
             escalate_after=settings.escalate_after.total_seconds(),
             auto_confirm_after=settings.auto_confirm_after.total_seconds(),
+            expire_after=(settings.expire_after.total_seconds() if settings.expire_after else None),
+            reminder_limit=settings.reminder_limit,
         ),
-        notifications=NotificationRetry(
-            max_attempts=settings.notification_max_attempts,
-            initial_interval_seconds=settings.notification_retry_initial.total_seconds(),
-        ),
+        history_limit=settings.order_history_limit,
     )
     # A workflow that already ran to its end is not started again.
     with contextlib.suppress(WorkflowAlreadyStartedError):
@@ -395,9 +386,14 @@ async def _start_workflow(temporal: Client, settings: Settings, order: Order) ->
 # ---------------------------------------------------------------------------- acting on orders
 
 
-async def send_update(temporal: Client, order: Order, update: Any, request: Any) -> None:
-    """Run a workflow update; a validator's refusal becomes 403, 409 or 422 with its reason."""
-    handle = temporal.get_workflow_handle(workflow_id_for(order.order_no))
+async def send_update(
+    temporal: Client, order_no: str, status: str, update: Any, request: Any
+) -> None:
+    """Run a workflow update; a validator's refusal becomes 403, 409 or 422 with its reason.
+
+    The update answers once PostgreSQL shows its effect; callers read the order from there.
+    """
+    handle = temporal.get_workflow_handle(workflow_id_for(order_no))
     try:
         await handle.execute_update(update, request)
     except WorkflowUpdateFailedError as err:
@@ -407,7 +403,7 @@ async def send_update(temporal: Client, order: Order, update: Any, request: Any)
         raise
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise Conflict(f"the order is {order.status} and takes no more actions") from None
+            raise Conflict(f"the order is {status} and takes no more actions") from None
         raise
 
 

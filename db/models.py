@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -213,6 +215,8 @@ class ReviewLevel(Base):
     remind_every: Mapped[float | None] = mapped_column(Float)
     escalate_after: Mapped[float | None] = mapped_column(Float)
     expire_after: Mapped[float | None] = mapped_column(Float)
+    # Reminders per round before the level falls silent; null: the deployment's default.
+    reminder_limit: Mapped[int | None] = mapped_column(Integer)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -266,7 +270,7 @@ class WorkOrder(Base):
     work_order_no: Mapped[str] = mapped_column(String(32), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # Null for work orders of the first release, which made an order's lines as one batch.
+    # The product made; never null for work orders booked by release 1.0.
     sku: Mapped[str | None] = mapped_column(ForeignKey("products.sku"))
     quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     line: Mapped[str] = mapped_column(String(64), index=True)
@@ -311,7 +315,7 @@ class ProductionEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     work_order_id: Mapped[int | None] = mapped_column(
         ForeignKey("work_orders.id", ondelete="CASCADE")
     )
@@ -392,7 +396,9 @@ class Alert(Base):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     sku: Mapped[str | None] = mapped_column(ForeignKey("products.sku"))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
     message: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = _now_column()
 
@@ -450,6 +456,11 @@ class Notification(Base):
     """
 
     __tablename__ = "notifications"
+    __table_args__ = (
+        Index(
+            "ix_notifications_pending", "channel", "id", postgresql_where=text("status = 'pending'")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -11,10 +11,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.security import hash_password
 from config import get_settings
 from db.models import Customer, Product, ProductionLine, RoutingStep, User
 from db.session import create_engine, create_session_factory
+from domain.passwords import hash_password
 
 DEMO_PASSWORD = "demo-pass"
 

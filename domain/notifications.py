@@ -1,12 +1,19 @@
-"""The events people and outside systems are told about, on every channel.
+"""The events people and outside systems are told about, on every channel, and the notice each
+event of an order becomes.
 
 Webhook subscriptions name these events; the API refuses any other name, so a typo in a
-subscription cannot silently receive nothing.
+subscription cannot silently receive nothing. A notice is written to the outbox in the same
+transaction as the change it announces, so nobody hears of a change that did not happen, and
+no change goes untold.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from domain.roles import Role
 
 
 class NotificationEvent(StrEnum):
@@ -27,3 +34,74 @@ NOTIFICATION_EVENTS: tuple[str, ...] = tuple(event.value for event in Notificati
 
 # Channels of one notification row; in-app rows are delivered by being written.
 IN_APP, EMAIL, WEBHOOK = "in_app", "email", "webhook"
+DELIVERED_CHANNELS = (EMAIL, WEBHOOK)
+
+
+@dataclass(kw_only=True)
+class NoticeRequest:
+    """One event to tell people and subscribed systems about.
+
+    ``key`` names the event once and for all (``"SO-2026-000001:shipped"``): the same key
+    again writes nothing new. Recipients are the union of ``recipients`` (usernames), every
+    active user holding one of ``roles`` and, with ``order_customer``, every active user of
+    the order's customer, minus ``exclude``.
+    """
+
+    key: str
+    event: str
+    order_no: str | None
+    subject: str
+    body: str
+    data: dict[str, Any] = field(default_factory=dict)  # JSON-native values only
+    recipients: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    order_customer: bool = False
+    exclude: list[str] = field(default_factory=list)
+
+
+def order_notice(
+    event: NotificationEvent,
+    order_no: str,
+    status: str,
+    subject: str,
+    *,
+    key: str = "",
+    recipients: list[str] | None = None,
+    roles: list[str] | None = None,
+    order_customer: bool = False,
+    exclude: list[str] | None = None,
+) -> NoticeRequest:
+    """A notice about one order, keyed by the order, the event and ``key`` (a level, a round,
+    a product), and saying the status the order is in."""
+    return NoticeRequest(
+        key=f"{order_no}:{event.value}" + (f":{key}" if key else ""),
+        event=event.value,
+        order_no=order_no,
+        subject=f"{order_no}: {subject}",
+        body=f"Order {order_no}: {subject}. Status {status}.",
+        data={"status": status},
+        recipients=recipients or [],
+        roles=roles or [],
+        order_customer=order_customer,
+        exclude=exclude or [],
+    )
+
+
+def customer_notice(
+    event: NotificationEvent, order_no: str, status: str, subject: str, created_by: str
+) -> NoticeRequest:
+    """The customer hears how its order travels, and so does whoever entered it."""
+    return order_notice(
+        event, order_no, status, subject, recipients=[created_by], order_customer=True
+    )
+
+
+def low_stock_notice(order_no: str, status: str, sku: str) -> NoticeRequest:
+    return order_notice(
+        NotificationEvent.LOW_STOCK,
+        order_no,
+        status,
+        f"{sku} fell below its reorder point",
+        key=sku,
+        roles=[Role.OPS.value, Role.PRODUCTION.value],
+    )

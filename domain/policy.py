@@ -52,7 +52,7 @@ class LevelSpec(BaseModel):
     """One review level: who decides, how many of them, and its clocks.
 
     Durations are seconds or ISO-8601; left out, the deployment's defaults apply
-    (``REMIND_AFTER``, ``ESCALATE_AFTER``; no expiry).
+    (``REMIND_AFTER``, ``ESCALATE_AFTER``, ``EXPIRE_AFTER``, ``REMINDER_LIMIT``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -62,6 +62,9 @@ class LevelSpec(BaseModel):
     remind_every: Duration | None = None
     escalate_after: Duration | None = None
     expire_after: Duration | None = None
+    reminder_limit: int | None = Field(
+        default=None, description="Reminders per round before the level falls silent."
+    )
 
 
 class Conditions(BaseModel):
@@ -185,6 +188,8 @@ def _rule_problems(rule: Rule) -> Iterable[str]:
             yield f"{at}: unknown role {level.role!r} (one of {', '.join(POLICY_ROLES)})"
         if level.quorum < 1:
             yield f"{at}: quorum must be at least 1, got {level.quorum}"
+        if level.reminder_limit is not None and not 0 <= level.reminder_limit <= 100:
+            yield f"{at}: reminder_limit must be from 0 to 100, got {level.reminder_limit}"
         for label in ("remind_every", "escalate_after", "expire_after"):
             duration = getattr(level, label)
             if duration is not None and duration <= timedelta(0):

@@ -82,3 +82,17 @@ def can_cancel(current: OrderStatus, held_from: OrderStatus | None = None) -> bo
     if current is S.ON_HOLD:
         return held_from is not None and can_transition(held_from, S.CANCELLED)
     return can_transition(current, S.CANCELLED)
+
+
+# Orders whose amount still draws on the customer's credit.
+OPEN_STATUSES: frozenset[OrderStatus] = frozenset(
+    {
+        S.UNDER_REVIEW,
+        S.APPROVED,
+        S.IN_PRODUCTION,
+        S.AWAITING_SHIPMENT,
+        S.SHIPPED,
+        S.DELIVERED,
+        S.ON_HOLD,
+    }
+)

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -35,7 +36,8 @@ from db.session import create_engine, create_session_factory
 from devstack.postgres import ensure_postgres
 from devstack.temporal_cli import ensure_temporal_cli
 from tests.factories import World, make_world
-from worker import build_worker
+from tests.mail import Mailbox, free_port
+from worker import build_worker, ensure_delivery_workflows, worker_engine
 from workflows import search_attributes
 
 LONG = timedelta(hours=1)
@@ -76,8 +78,20 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    """Long review and receipt timers, so that only the tests about timers see them fire."""
+def mailbox() -> Iterator[Mailbox]:
+    """The SMTP server every e-mail of the test session goes to."""
+    box = Mailbox()
+    smtp = Controller(box, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    box.port = smtp.port
+    yield box
+    smtp.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, mailbox: Mailbox) -> Settings:
+    """Long review and receipt timers, so that only the tests about timers see them fire;
+    notifications tried three times, 0.2 s then 0.4 s apart."""
     return Settings(
         database_url=database_url,
         task_queue=f"orders-test-{uuid.uuid4().hex[:8]}",
@@ -86,15 +100,21 @@ def settings(database_url: str) -> Settings:
         remind_after=LONG,
         escalate_after=LONG * 2,
         auto_confirm_after=LONG,
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        smtp_from="orders@orderflow.example.test",
+        notification_max_attempts=3,
+        notification_retry_initial=timedelta(seconds=0.2),
     )
 
 
 @pytest.fixture(scope="session")
 async def worker(temporal_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Worker]:
-    engine = create_engine(settings.sqlalchemy_url)
+    engine = worker_engine(settings)
     activities = all_activities(create_session_factory(engine), BuiltinCarrier(), settings)
     worker = build_worker(temporal_env.client, settings, activities)
     async with worker:
+        await ensure_delivery_workflows(temporal_env.client, settings)
         yield worker
     await engine.dispose()
 

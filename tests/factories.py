@@ -15,9 +15,11 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.security import hash_password, issue_token, sign_body
+from api.security import issue_token
 from config import Settings
 from db.models import Customer, Order, Product, ProductionLine, RoutingStep, User
+from domain.passwords import hash_password
+from domain.signatures import sign_body
 
 # Hashing is deliberately slow; every test user shares one hash of this password.
 TEST_PASSWORD = "test-pass"

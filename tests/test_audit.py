@@ -19,8 +19,8 @@ from sqlalchemy import Executable, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.audit import append_audit, entry_hash
 from api.audit import verify_chain
+from db.audit import append_audit, entry_hash
 from db.models import AuditEntry
 from tests.factories import World
 from tests.test_auth import assert_error

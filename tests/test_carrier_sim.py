@@ -19,9 +19,9 @@ import pytest
 from fastapi import FastAPI, Request, Response
 
 from activities.carriers import SimulatedCarrier
-from api.security import signature_matches
 from carrier_sim.app import create_app
 from carrier_sim.settings import SimulatorSettings
+from domain.signatures import signature_matches
 from tests.live import serve
 
 SECRET = "test-carrier-secret"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from config import parse_duration
-from domain.approval import review_levels_for_total
+from domain.policy import OrderFacts, default_policy, rule_for
 from domain.roles import Role, escalation_target
 from domain.statuses import OrderStatus, can_cancel, can_hold, can_transition
 
@@ -26,8 +26,10 @@ S = OrderStatus
         ("2500000", [Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR]),
     ],
 )
-def test_review_levels_follow_the_amount_thresholds(total: str, levels: list[Role]) -> None:
-    assert review_levels_for_total(Decimal(total)) == levels
+def test_default_policy_levels_follow_the_amount_thresholds(total: str, levels: list[Role]) -> None:
+    facts = OrderFacts(Decimal(total), Decimal(0), frozenset({"normal"}), frozenset())
+    rule = rule_for(default_policy(), facts)
+    assert [level.role for level in rule.levels] == [role.value for role in levels]
 
 
 def test_escalation_climbs_one_role_and_stops_at_ops() -> None:

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api.security import sign_body
+from domain.signatures import sign_body
 from tests.factories import World, eventually
 from tests.test_auth import assert_error
 

@@ -1,8 +1,8 @@
 """Notifications on every channel, through the real worker, database and network.
 
-In-app notices are read through the API; e-mail goes to a local SMTP server started here;
-webhooks go over loopback HTTP to receivers served here, which check the signature the way a
-subscriber would. The notification workflow is started directly, as the order workflow does.
+Notices are written to the outbox the way every activity writes them, inside a transaction;
+the session's delivery workflows send e-mail to the session's SMTP server and webhooks over
+loopback HTTP to receivers served here, which check the signature the way a subscriber would.
 """
 
 from __future__ import annotations
@@ -10,57 +10,49 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import func, select, update
-from temporalio import workflow
 from temporalio.client import Client
-from temporalio.worker import Worker
 
-from activities import all_activities
-from activities.carriers import BuiltinCarrier
-from activities.notifications import NoticeRequest
-from config import Settings
+from activities.outbox import write_notice
 from db.models import Notification, User
-from tests.factories import World
+from domain.notifications import NoticeRequest
+from tests.factories import World, eventually
 from tests.live import serve
-from worker import build_worker
-from workflows.notifications import (
-    NotificationInput,
-    NotificationWorkflow,
-    notification_workflow_id,
-    send_notification,
-)
+from tests.mail import Mailbox, free_port
+from workflows.messages import workflow_id_for
 
-# Deliveries in these tests: three tries, 0.2 s then 0.4 s apart.
+# As the session's settings have it (tests/conftest.py).
 MAX_ATTEMPTS = 3
-RETRY_INITIAL = 0.2
 
 
-async def send(
-    client: Client, notice: NoticeRequest, task_queue: str, *, max_attempts: int = MAX_ATTEMPTS
-) -> str:
-    """Run the notification to the end: every delivery sent or given up on."""
-    result: str = await client.execute_workflow(
-        NotificationWorkflow.run,
-        NotificationInput(notice, max_attempts, RETRY_INITIAL),
-        # A run of its own each time, so a test may send the same notice twice.
-        id=f"{notification_workflow_id(notice.key)}-{uuid.uuid4().hex[:6]}",
-        task_queue=task_queue,
-        execution_timeout=timedelta(seconds=60),
-    )
-    return result
+async def emit(world: World, notice: NoticeRequest) -> None:
+    """Write the notice's outbox rows in a transaction of their own, as an activity would."""
+    async with world.sessions.begin() as session:
+        await write_notice(session, notice)
+
+
+async def settled_rows(world: World, key: str, channel: str) -> list[Notification]:
+    """The event's rows on ``channel`` once none is pending any more."""
+
+    async def read() -> list[Notification]:
+        async with world.sessions() as session:
+            return list(
+                await session.scalars(
+                    select(Notification).where(
+                        Notification.key.startswith(key), Notification.channel == channel
+                    )
+                )
+            )
+
+    return await eventually(read, lambda rows: all(r.status != "pending" for r in rows))
 
 
 def order_notice(order_no: str, event: str = "shipped", **fields: Any) -> NoticeRequest:
@@ -83,9 +75,12 @@ async def inbox(world: World, who: str, **params: Any) -> dict[str, Any]:
     return body
 
 
-async def notices_about(world: World, who: str, order_no: str) -> list[dict[str, Any]]:
+async def notices_about(
+    world: World, who: str, order_no: str, event: str | None = None
+) -> list[dict[str, Any]]:
+    """The person's notices about the order (of one event, if given)."""
     page = await inbox(world, who, limit=200)
-    return [n for n in page["data"] if n["order_no"] == order_no]
+    return [n for n in page["data"] if n["order_no"] == order_no and event in (None, n["event"])]
 
 
 async def rows_with_key(world: World, prefix: str) -> int:
@@ -98,21 +93,11 @@ async def rows_with_key(world: World, prefix: str) -> int:
     return int(count or 0)
 
 
-@pytest.fixture
-async def queue(world: World, settings: Settings, temporal_client: Client) -> AsyncIterator[str]:
-    """A task queue with a worker of the test's own. Notification runs stay off the session's
-    queue, whose every history the replay test reads back as an order."""
-    task_queue = f"notify-{uuid.uuid4().hex[:8]}"
-    activities = all_activities(world.sessions, BuiltinCarrier(), settings)
-    async with build_worker(temporal_client, settings, activities, task_queue=task_queue):
-        yield task_queue
-
-
 # ------------------------------------------------------------------ in-app
 
 
 async def test_in_app_notices_reach_named_users_roles_and_the_orders_customer(
-    world: World, queue: str, temporal_client: Client
+    world: World,
 ) -> None:
     order_no = await world.new_order()
     notice = order_notice(
@@ -123,10 +108,10 @@ async def test_in_app_notices_reach_named_users_roles_and_the_orders_customer(
         order_customer=True,
         exclude=[world["sup"].username],
     )
-    await send(temporal_client, notice, queue)
+    await emit(world, notice)
 
     for who in ("sales", "mgr", "mgr2", "customer"):
-        [seen] = await notices_about(world, who, order_no)
+        [seen] = await notices_about(world, who, order_no, "shipped")
         assert seen["event"] == "shipped"
         assert seen["subject"] == f"{order_no}: shipped"
         assert seen["body"] == f"Your order {order_no} is shipped."
@@ -134,26 +119,20 @@ async def test_in_app_notices_reach_named_users_roles_and_the_orders_customer(
         assert seen["read_at"] is None
     # Excluded, not addressed, or the customer of another order.
     for who in ("sup", "sup2", "ops", "log", "stranger"):
-        assert await notices_about(world, who, order_no) == []
+        assert await notices_about(world, who, order_no, "shipped") == []
 
-    # The same event again (a retried activity, a replayed order) adds nothing anywhere.
+    # The same event again (a retried activity) adds nothing anywhere.
     rows = await rows_with_key(world, notice.key)
-    await send(temporal_client, notice, queue)
+    await emit(world, notice)
     assert await rows_with_key(world, notice.key) == rows
-    assert len(await notices_about(world, "customer", order_no)) == 1
+    assert len(await notices_about(world, "customer", order_no, "shipped")) == 1
 
 
-async def test_users_page_through_and_mark_read_only_their_own_notices(
-    world: World, queue: str, temporal_client: Client
-) -> None:
+async def test_users_page_through_and_mark_read_only_their_own_notices(world: World) -> None:
     order_no = await world.new_order()
     customer = [world["customer"].username]
-    await send(
-        temporal_client,
-        order_notice(order_no, "approved", recipients=customer),
-        queue,
-    )
-    await send(temporal_client, order_notice(order_no, "shipped", recipients=customer), queue)
+    await emit(world, order_notice(order_no, "approved", recipients=customer))
+    await emit(world, order_notice(order_no, "shipped", recipients=customer))
 
     first = await inbox(world, "customer", limit=1)
     [newest] = first["data"]
@@ -191,29 +170,7 @@ async def test_users_page_through_and_mark_read_only_their_own_notices(
 # ------------------------------------------------------------------ e-mail
 
 
-class Mailbox:
-    """The SMTP server's side: every message it accepted."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-async def test_email_goes_to_each_recipient_with_an_address(
-    world: World, settings: Settings, temporal_client: Client
-) -> None:
+async def test_email_goes_to_each_recipient_with_an_address(world: World, mailbox: Mailbox) -> None:
     emails = {
         "sales": f"sales-{world.tag}@example.test",
         "customer": f"buyer-{world.tag}@example.test",
@@ -223,18 +180,6 @@ async def test_email_goes_to_each_recipient_with_an_address(
             await session.execute(
                 update(User).where(User.username == world[who].username).values(email=email)
             )
-    mailbox = Mailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    mail_settings = settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "smtp_from": "orders@orderflow.example.test",
-        }
-    )
-    task_queue = f"notify-mail-{uuid.uuid4().hex[:8]}"
-    activities = all_activities(world.sessions, BuiltinCarrier(), mail_settings)
     order_no = await world.new_order()
     # The manager has no address: an in-app notice only.
     notice = order_notice(
@@ -243,34 +188,22 @@ async def test_email_goes_to_each_recipient_with_an_address(
         order_customer=True,
         recipients=[world["sales"].username, world["mgr"].username],
     )
-    try:
-        async with build_worker(temporal_client, mail_settings, activities, task_queue=task_queue):
-            await send(temporal_client, notice, task_queue)
-    finally:
-        smtp.stop()
+    await emit(world, notice)
+    rows = await settled_rows(world, notice.key, "email")
 
-    by_address = {message["To"]: message for message in mailbox.messages}
-    assert sorted(by_address) == sorted(emails.values())
-    for message in by_address.values():
+    assert sorted((r.target, r.status, r.attempts) for r in rows) == sorted(
+        (email, "sent", 1) for email in emails.values()
+    )
+    by_address = {address: mailbox.to(address) for address in emails.values()}
+    assert all(len(messages) == 1 for messages in by_address.values())
+    for [message] in by_address.values():
         assert message["From"] == "orders@orderflow.example.test"
         assert message["Subject"] == f"{order_no}: delivered"
         assert message["X-Orderflow-Event"] == "delivered"
         assert message.get_content().strip() == f"Your order {order_no} is delivered."
         assert message["Message-ID"].endswith("@orderflow.example.test>")
-    assert len({m["Message-ID"] for m in mailbox.messages}) == 2
+    assert len({m["Message-ID"] for [m] in by_address.values()}) == 2
     assert len(await notices_about(world, "mgr", order_no)) == 1
-
-    async with world.sessions() as session:
-        rows = list(
-            await session.scalars(
-                select(Notification).where(
-                    Notification.key.startswith(notice.key), Notification.channel == "email"
-                )
-            )
-        )
-    assert sorted((r.target, r.status, r.attempts) for r in rows) == sorted(
-        (email, "sent", 1) for email in emails.values()
-    )
 
 
 # ------------------------------------------------------------------ webhooks
@@ -390,8 +323,6 @@ async def receivers() -> AsyncIterator[Receivers]:
 
 async def test_a_webhook_is_signed_and_goes_only_to_active_subscriptions_to_its_event(
     world: World,
-    queue: str,
-    temporal_client: Client,
     webhooks: Webhooks,
     receivers: Receivers,
 ) -> None:
@@ -406,7 +337,8 @@ async def test_a_webhook_is_signed_and_goes_only_to_active_subscriptions_to_its_
 
     order_no = await world.new_order()
     notice = order_notice(order_no, data={"tracking_no": "BC0002"})
-    await send(temporal_client, notice, queue)
+    await emit(world, notice)
+    await settled_rows(world, notice.key, "webhook")
 
     [delivery] = subscriber.about(notice.key)
     assert delivery.signed
@@ -436,8 +368,6 @@ async def test_a_webhook_is_signed_and_goes_only_to_active_subscriptions_to_its_
 
 async def test_a_failing_receiver_gets_the_same_delivery_again_until_it_accepts(
     world: World,
-    queue: str,
-    temporal_client: Client,
     webhooks: Webhooks,
     receivers: Receivers,
 ) -> None:
@@ -450,7 +380,8 @@ async def test_a_failing_receiver_gets_the_same_delivery_again_until_it_accepts(
         subject="SKU-1 is below its reorder point",
         body="3 available, reorder point 10.",
     )
-    await send(temporal_client, notice, queue)
+    await emit(world, notice)
+    await settled_rows(world, notice.key, "webhook")
 
     attempts = flaky.about(notice.key)
     assert [a.answered for a in attempts] == [503, 503, 202]
@@ -464,8 +395,6 @@ async def test_a_failing_receiver_gets_the_same_delivery_again_until_it_accepts(
 
 async def test_a_receiver_that_never_accepts_is_given_up_on_with_the_failure_recorded(
     world: World,
-    queue: str,
-    temporal_client: Client,
     webhooks: Webhooks,
     receivers: Receivers,
 ) -> None:
@@ -477,7 +406,8 @@ async def test_a_receiver_that_never_accepts_is_given_up_on_with_the_failure_rec
     )
     order_no = await world.new_order()
     notice = order_notice(order_no, "carrier_exception", data={"detail": "address not found"})
-    await send(temporal_client, notice, queue)
+    await emit(world, notice)
+    await settled_rows(world, notice.key, "webhook")
 
     assert [a.answered for a in down.about(notice.key)] == [500] * MAX_ATTEMPTS
     [record] = await webhooks.deliveries(failing["id"])
@@ -540,39 +470,28 @@ async def test_only_ops_manage_webhooks(world: World, webhooks: Webhooks) -> Non
     assert [s["active"] for s in still.json()["data"] if s["id"] == made["id"]] == [True]
 
 
-# ------------------------------------------------------------------ from another workflow
+# ------------------------------------------------------------------ from an order
 
 
-@workflow.defn(sandboxed=False)
-class AnnouncesTwice:
-    """Stands in for the order workflow: announces one event twice and finishes at once."""
-
-    @workflow.run
-    async def run(self, notice: NoticeRequest) -> None:
-        for _ in range(2):
-            await send_notification(
-                notice, max_attempts=MAX_ATTEMPTS, initial_interval_seconds=RETRY_INITIAL
-            )
-
-
-async def test_a_workflow_sends_a_notification_without_waiting_for_it(
-    world: World, settings: Settings, temporal_client: Client
+async def test_an_order_tells_people_in_the_transaction_of_its_change(
+    world: World, temporal_client: Client
 ) -> None:
-    task_queue = f"notify-child-{uuid.uuid4().hex[:8]}"
+    """The approval notice is in the creator's inbox the moment the order reads approved,
+    and the order's own history holds no delivery work: that runs elsewhere."""
     order_no = await world.new_order()
-    notice = order_notice(order_no, "completed", order_customer=True)
-    activities = all_activities(world.sessions, BuiltinCarrier(), settings)
-    async with Worker(
-        temporal_client,
-        task_queue=task_queue,
-        workflows=[AnnouncesTwice, NotificationWorkflow],
-        activities=activities,
-    ):
-        await temporal_client.execute_workflow(
-            AnnouncesTwice.run, notice, id=f"announce-{order_no}", task_queue=task_queue
-        )
-        child = temporal_client.get_workflow_handle(notification_workflow_id(notice.key))
-        await child.result()
+    decided = await world.approve_levels(order_no, ["sup"])
+    assert decided["status"] in ("APPROVED", "IN_PRODUCTION")
+    [approved] = await notices_about(world, "sales", order_no, "approved")
+    assert approved["subject"] == f"{order_no}: approved at every review level"
+    asked = [n["event"] for n in await notices_about(world, "sup", order_no)]
+    assert asked == ["approval_requested"]
 
-    [seen] = await notices_about(world, "customer", order_no)
-    assert seen["event"] == "completed"
+    history = await temporal_client.get_workflow_handle(workflow_id_for(order_no)).fetch_history()
+    kinds = {event.WhichOneof("attributes") for event in history.events}
+    assert "start_child_workflow_execution_initiated_event_attributes" not in kinds
+    scheduled = [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert not [name for name in scheduled if "deliver" in name or "notify" in name]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from api.security import signature_matches
+from domain.signatures import signature_matches
 from tests.factories import TWO_LEVEL_QTY, World, eventually
 from tests.live import serve
 from tests.test_auth import assert_error

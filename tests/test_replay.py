@@ -1,11 +1,10 @@
 """Replay: the current workflow code must replay every recorded order history unchanged.
 
-Two sources: the histories committed under ``tests/histories`` (orders recorded by earlier
-versions, one folder per version: a change that would break running orders fails here until it
-is guarded with ``workflow.patched``), and every order this test session ran, whatever path it
-took. ``RECORD_HISTORIES=1`` saves one history per distinct path of this session into
-``tests/histories/current``; when the workflow changes again, that folder is renamed after the
-version it recorded and kept.
+Two sources: the histories committed under ``tests/histories`` (one folder per release of the
+workflow: a change that would break running orders fails here until it is guarded with
+``workflow.patched``), and every workflow this test session ran, whatever path it took.
+``RECORD_HISTORIES=1`` saves one history per distinct path of this session into the folder of
+the current release, ``tests/histories/1.0``.
 """
 
 from __future__ import annotations
@@ -20,10 +19,11 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from config import Settings
-from workflows.notifications import NotificationWorkflow
+from workflows.delivery import NotificationDeliveryWorkflow
 from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+RELEASE = "1.0"
 
 
 def committed_histories() -> list[WorkflowHistory]:
@@ -42,12 +42,18 @@ async def session_histories(client: Client, settings: Settings) -> list[Workflow
 
 
 def path_of(history: WorkflowHistory) -> str:
-    """The statuses an order went through, its review depth and whether it escalated."""
+    """The statuses an order went through, its review depth and whether it escalated (a run
+    that continued an earlier one starts where that one stopped)."""
     statuses: list[str] = []
     levels, escalated = 0, False
     for event in history.events:
+        started = event.workflow_execution_started_event_attributes
         attributes = event.upsert_workflow_search_attributes_event_attributes
-        fields = attributes.search_attributes.indexed_fields
+        fields = (
+            started.search_attributes.indexed_fields
+            if event.HasField("workflow_execution_started_event_attributes")
+            else attributes.search_attributes.indexed_fields
+        )
         if "OrderStatus" in fields:
             statuses.append(json.loads(fields["OrderStatus"].data).lower())
         if "ReviewLevel" in fields:
@@ -66,15 +72,14 @@ async def test_recorded_histories_replay(temporal_client: Client, settings: Sett
         for history in histories:
             yield history
 
-    results = await Replayer(workflows=[OrderWorkflow, NotificationWorkflow]).replay_workflows(
-        each(), raise_on_replay_failure=False
-    )
+    replayer = Replayer(workflows=[OrderWorkflow, NotificationDeliveryWorkflow])
+    results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     failures = {wid: str(err) for wid, err in results.replay_failures.items()}
     assert failures == {}
     assert len(recorded) >= 1
 
     if os.environ.get("RECORD_HISTORIES"):
-        folder = HISTORIES / "current"
+        folder = HISTORIES / RELEASE
         folder.mkdir(parents=True, exist_ok=True)
         orders = [h for h in recorded if h.workflow_id.startswith("order-")]
         by_path = {path_of(history): history for history in orders}

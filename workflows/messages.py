@@ -1,17 +1,36 @@
-"""What goes in and out of the order workflow: its input, update and signal payloads, and the
-live state its query returns. Plain dataclasses, shared with the API."""
+"""What goes in and out of the order workflow: its input, update and signal payloads, the
+acknowledgement updates answer with, and the state it keeps (which its query returns and a
+continued run starts from). Plain dataclasses, shared with the API."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from activities.inputs import StockAllocation
+from domain.production import StepState, WorkOrderState
+from domain.review import DecisionState, LevelState
+from domain.statuses import OrderStatus
+
 TASK_QUEUE = "orders"
 
-# ApplicationError types a refused update carries; the API maps them to HTTP statuses.
-REFUSED_FORBIDDEN = "Forbidden"  # 403
-REFUSED_CONFLICT = "Conflict"  # 409
-REFUSED_INVALID = "Invalid"  # 422
+__all__ = [
+    "TASK_QUEUE",
+    "ActionRequest",
+    "Actor",
+    "CarrierUpdate",
+    "DecisionRequest",
+    "DecisionState",
+    "LevelState",
+    "OrderState",
+    "OrderTimers",
+    "OrderWorkflowInput",
+    "ProductionReport",
+    "StepState",
+    "UpdateAck",
+    "WorkOrderState",
+    "workflow_id_for",
+]
 
 
 def workflow_id_for(order_no: str) -> str:
@@ -20,27 +39,15 @@ def workflow_id_for(order_no: str) -> str:
 
 @dataclass
 class OrderTimers:
-    """Durations in seconds, taken from configuration when the order starts."""
+    """Clocks in seconds, taken from configuration when the order starts."""
 
     remind_after: float
     escalate_after: float
     auto_confirm_after: float
-
-
-@dataclass
-class NotificationRetry:
-    """How often an e-mail or webhook about the order is tried, and the first wait between."""
-
-    max_attempts: int = 5
-    initial_interval_seconds: float = 2.0
-
-
-@dataclass
-class OrderWorkflowInput:
-    order_no: str
-    created_by: str
-    timers: OrderTimers
-    notifications: NotificationRetry = field(default_factory=NotificationRetry)
+    # A review level nobody decides goes on hold after this (None: never).
+    expire_after: float | None = None
+    # Reminders a level sends per round, so a review left waiting stays cheap.
+    reminder_limit: int = 3
 
 
 @dataclass
@@ -91,79 +98,52 @@ class CarrierUpdate:
 
 
 @dataclass
-class DecisionState:
-    by: str
-    decision: str
-    comment: str | None
-    at: datetime
-    on_behalf_of: str | None = None
+class UpdateAck:
+    """What an update answers: the request took effect and PostgreSQL shows it, so the
+    caller reads the order from there."""
 
-
-@dataclass
-class LevelState:
-    level: int
-    role: str
-    status: str = "waiting"  # waiting | pending | approved | rejected | cancelled
-    escalated: bool = False
-    escalated_to: str | None = None
-    reminded: bool = False
-    decisions: list[DecisionState] = field(default_factory=list)
-    # From the approval policy; the clocks in seconds, None for the order's defaults.
-    quorum: int = 1
-    remind_every: float | None = None
-    escalate_after: float | None = None
-    expire_after: float | None = None
-    reminders: int = 0
-    expired: int = 0
-
-
-@dataclass
-class StepState:
-    name: str
-    status: str = "pending"  # pending | started | completed | skipped
-    good_qty: int = 0
-    scrap_qty: int = 0
-
-
-@dataclass
-class WorkOrderState:
-    work_order_no: str
-    sku: str | None
-    line: str
-    quantity: int
-    planned_start: datetime | None
-    planned_finish: datetime | None
-    steps: list[StepState]
-    status: str = "open"  # open | completed | cancelled
-    produced: int = 0
-    overdue: bool = False
-    finished_at: datetime | None = None
-    replan_of: str | None = None
-
-    def expected_output(self) -> int:
-        """Good units this work order will deliver if nothing more is scrapped."""
-        if self.status == "completed":
-            return self.produced
-        done = [step for step in self.steps if step.status == "completed"]
-        return done[-1].good_qty if done else self.quantity
-
-    def input_of(self, index: int) -> int:
-        """Units that enter step ``index``: the good output of the step before it."""
-        return self.quantity if index == 0 else self.steps[index - 1].good_qty
+    order_no: str
+    status: OrderStatus
 
 
 @dataclass
 class OrderState:
-    """What the workflow knows right now; the query answer and the update result."""
+    """Everything the workflow knows about the order: the query's answer, and what a run that
+    continues as new starts from."""
 
     order_no: str
-    status: str
-    held_from: str | None
-    since: datetime | None
-    waiting_on: str
-    current_level: int
-    levels: list[LevelState]
-    steps: list[StepState]
-    tracking_no: str | None
+    status: OrderStatus
+    since: datetime
+    held_from: OrderStatus | None = None
+    waiting_on: str = ""
+    policy: str | None = None
+    current_level: int = 0  # 1-based; 0 before review
+    levels: list[LevelState] = field(default_factory=list)
+    allocation: StockAllocation | None = None
     work_orders: list[WorkOrderState] = field(default_factory=list)
+    tracking_no: str | None = None
+    # Carrier tracking: events seen (status@occurred_at), the newest, a hold it caused.
+    carrier_seen: list[str] = field(default_factory=list)
+    latest_tracking_at: datetime | None = None
+    carrier_hold: bool = False
+    delivered: bool = False
+    cancel_request: ActionRequest | None = None
+    dispatch_request: ActionRequest | None = None
+    confirm_request: ActionRequest | None = None
+    # Compensations due on cancellation, in the order they became due, and what they undid.
+    undo: list[str] = field(default_factory=list)
     compensations: list[str] = field(default_factory=list)
+    # The workflow's own count of transitions: each one's key in PostgreSQL.
+    transition_seq: int = 0
+
+
+@dataclass
+class OrderWorkflowInput:
+    order_no: str
+    created_by: str
+    timers: OrderTimers
+    # The run continues as new once its history holds this many events (or when Temporal
+    # suggests it sooner), so an order that waits for months never outgrows its history.
+    history_limit: int = 10_000
+    # Where the order stood when the previous run continued as new; None for a new order.
+    carried: OrderState | None = None

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.errors import Unauthorized, responses
 from api.schemas import Token, UserPublic
-from api.security import issue_token, verify_password
+from api.security import issue_token
 from db.models import User
+from domain.passwords import verify_password
 
 router = APIRouter(tags=["auth"])
 

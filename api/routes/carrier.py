@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Header, Request, status
 from api import schemas, services
 from api.deps import SessionDep, SettingsDep, TemporalDep, oauth2_scheme, user_from_token
 from api.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
-from api.security import signature_matches
 from domain.roles import Role
+from domain.signatures import signature_matches
 from workflows.messages import CarrierUpdate
 from workflows.order import OrderWorkflow
 
@@ -47,6 +47,7 @@ async def carrier_event(
         if Role.LOGISTICS.value not in user.roles:
             raise Forbidden("carrier events come signed by the carrier or from logistics")
     order = await services.shipment_order(session, body.tracking_no)
+    await session.close()  # nothing more to read; the connection is not held for the signal
     update = CarrierUpdate(
         body.tracking_no, body.status, body.location, body.occurred_at, body.detail
     )

@@ -95,10 +95,13 @@ async def _update_and_show(
     request: Any,
 ) -> schemas.OrderPublic:
     order = await services.find_order(session, user, order_no)
-    await services.send_update(temporal, order, update, request)
-    # The workflow has written the effect through its activities; show the fresh record.
-    await session.refresh(order)
-    return await services.order_detail(session, order)
+    status = order.status
+    # The connection goes back to the pool while the workflow works: a slow update never
+    # starves other requests of connections.
+    await session.close()
+    await services.send_update(temporal, order_no, status, update, request)
+    # The update answered once its effect was written; show the fresh record.
+    return await services.order_detail(session, await services.find_order(session, user, order_no))
 
 
 @router.post("/{order_no}/decisions", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)

@@ -1,0 +1,146 @@
+"""The fulfilment saga: reserve stock, make the shortfall, book the carrier, ship, and undo it
+all step by step on cancellation.
+
+Each step that engages something registers its compensation by name as it happens; a
+cancellation runs them last first, each as its own activity, so a worker that dies half-way
+leaves the finished ones in the history and the next worker does the rest, each exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inputs import (
+        CancellationRecord,
+        Compensation,
+        DispatchRecord,
+        ShipmentBooking,
+        StockAllocation,
+        WorkOrderPlan,
+    )
+    from activities.logistics import LogisticsActivities
+    from activities.production import ProductionActivities
+    from activities.review import ReviewActivities
+    from activities.stock import StockActivities
+    from domain.actors import SYSTEM
+    from domain.notifications import NotificationEvent, customer_notice
+    from domain.statuses import OrderStatus
+    from workflows.order.context import OrderContext
+    from workflows.order.production import ProductionTracker, work_order_state
+
+S = OrderStatus
+
+# A compensation whose worker died is retried after this long; it may call the carrier, whose
+# adapter gives up on a call after 10 s.
+COMPENSATION_TIMEOUT = timedelta(seconds=15)
+
+RELEASE_STOCK = "release_stock"
+CANCEL_PRODUCTION = "cancel_production"
+CANCEL_SHIPMENT = "cancel_shipment"
+COMPENSATIONS: dict[str, Callable[..., Any]] = {
+    RELEASE_STOCK: StockActivities.release_stock,
+    CANCEL_PRODUCTION: ProductionActivities.cancel_production,
+    CANCEL_SHIPMENT: LogisticsActivities.cancel_shipment,
+}
+
+
+class Fulfilment:
+    def __init__(self, order: OrderContext, production: ProductionTracker) -> None:
+        self.order = order
+        self.production = production
+
+    def _engaged(self, compensation: str) -> None:
+        """Register an undo once, however often the step that needs it runs."""
+        if compensation not in self.order.state.undo:
+            self.order.state.undo.append(compensation)
+
+    async def start(self) -> None:
+        """Main flow, APPROVED: reserve stock; plan the shortfall, or book the carrier when
+        stock covers every unit."""
+        order = self.order
+        allocation: StockAllocation = await order.project(
+            StockActivities.reserve_stock, order.order_no
+        )
+        order.state.allocation = allocation
+        self._engaged(RELEASE_STOCK)
+        if not allocation.to_produce():
+            await self.book_shipment("every unit reserved from stock")
+            return
+        plans: list[WorkOrderPlan] = await order.project(
+            ProductionActivities.plan_production, order.order_no
+        )
+        self._engaged(CANCEL_PRODUCTION)
+        order.state.work_orders = [work_order_state(plan) for plan in plans]
+        await order.advance(S.IN_PRODUCTION, SYSTEM, self.production.plan_summary())
+
+    async def produce(self) -> None:
+        """Main flow, IN_PRODUCTION: wait for the shop floor, then book the carrier."""
+        await self.production.watch()
+        await self.book_shipment()
+
+    async def book_shipment(self, why: str = "") -> None:
+        order = self.order
+        booking: ShipmentBooking = await order.call(
+            LogisticsActivities.book_shipment, order.order_no
+        )
+        self._engaged(CANCEL_SHIPMENT)
+        order.state.tracking_no = booking.tracking_no
+        reason = f"{booking.carrier} {booking.tracking_no} booked"
+        await order.advance(S.AWAITING_SHIPMENT, SYSTEM, f"{why}; {reason}" if why else reason)
+
+    async def ship(self) -> None:
+        """Main flow, AWAITING_SHIPMENT: hand the goods over once logistics dispatches."""
+        order = self.order
+        state = order.state
+        await order.wait(lambda: state.dispatch_request is not None)
+        request = state.dispatch_request
+        assert request is not None
+        await order.call(
+            LogisticsActivities.dispatch_shipment, DispatchRecord(order.order_no, workflow.now())
+        )
+        await order.advance(
+            S.SHIPPED,
+            request.actor.username,
+            request.reason,
+            notices=[
+                customer_notice(
+                    NotificationEvent.SHIPPED,
+                    order.order_no,
+                    S.SHIPPED,
+                    f"shipped, tracking number {state.tracking_no}",
+                    order.params.created_by,
+                )
+            ],
+        )
+
+    async def compensate(self) -> None:
+        """Undo what the order had set in motion, last first and each once, then close it."""
+        order = self.order
+        state = order.state
+        assert state.cancel_request is not None
+        record = CancellationRecord(order.order_no, workflow.now())
+        for name in reversed(state.undo):
+            result: Compensation = await order.call(
+                COMPENSATIONS[name], record, COMPENSATION_TIMEOUT
+            )
+            state.compensations.append(result.done)
+            if name == CANCEL_PRODUCTION:
+                for wo in state.work_orders:
+                    if wo.status == "open":
+                        wo.status = "cancelled"
+            order.show()
+        if any(level.status in ("waiting", "pending") for level in state.levels):
+            closed: Compensation = await order.call(ReviewActivities.close_review, record)
+            state.compensations.append(closed.done)
+            for level in state.levels:
+                if level.status in ("waiting", "pending"):
+                    level.status = "cancelled"
+        async with order.lock:
+            await order.record_transition(
+                S.CANCELLED, state.cancel_request.actor.username, state.cancel_request.reason
+            )

@@ -1,0 +1,201 @@
+"""Production tracking: the order's work orders, the shop floor's reports, re-plans of what
+scrap left missing, and the one overdue flag a late work order raises.
+
+Which report fits where is decided by ``domain/production.py``; this module applies accepted
+reports to the state and writes them to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inputs import (
+        OverdueNotice,
+        ProductionEventRecord,
+        ReplanRequest,
+        WorkOrderPlan,
+    )
+    from activities.production import ProductionActivities
+    from domain.notifications import NotificationEvent, order_notice
+    from domain.production import (
+        CheckedReport,
+        Report,
+        StepState,
+        WorkOrderState,
+        check_report,
+        missing_units,
+        production_done,
+    )
+    from domain.roles import Role
+    from domain.statuses import OrderStatus
+    from workflows.messages import ProductionReport, UpdateAck
+    from workflows.order.context import OrderContext, refusing
+
+S = OrderStatus
+
+
+def work_order_state(plan: WorkOrderPlan) -> WorkOrderState:
+    return WorkOrderState(
+        work_order_no=plan.work_order_no,
+        sku=plan.sku,
+        line=plan.line,
+        quantity=plan.quantity,
+        planned_start=plan.planned_start,
+        planned_finish=plan.planned_finish,
+        steps=[StepState(name=name) for name in plan.steps],
+        replan_of=plan.replan_of,
+    )
+
+
+class ProductionTracker:
+    def __init__(self, order: OrderContext) -> None:
+        self.order = order
+
+    # ------------------------------------------------------------------ main flow
+
+    def done(self) -> bool:
+        state = self.order.state
+        allocation = state.allocation
+        if allocation is None:
+            return True
+        return production_done(state.work_orders, allocation.to_produce)
+
+    def plan_summary(self) -> str:
+        state = self.order.state
+        assert state.allocation is not None
+        plans = ", ".join(
+            f"{wo.work_order_no} ({wo.quantity} × {wo.sku}) on {wo.line}"
+            for wo in state.work_orders
+        )
+        reserved = state.allocation.reserved()
+        taken = f"{reserved} unit(s) reserved from stock" if reserved else "nothing in stock"
+        return f"{taken}; to make: {plans}"
+
+    async def watch(self) -> None:
+        """Wait until the work orders made every missing unit; flag each one that runs past
+        its planned finish, once."""
+        state = self.order.state
+        while not self.done():
+            watched = [
+                wo
+                for wo in state.work_orders
+                if wo.status == "open" and not wo.overdue and wo.planned_finish is not None
+            ]
+            due = min((wo.planned_finish for wo in watched if wo.planned_finish), default=None)
+            timeout = (
+                None if due is None else max(due - workflow.now(), timedelta(milliseconds=100))
+            )
+            moved = functools.partial(self._moved, len(state.work_orders))
+            if await self.order.wait(moved, timeout=timeout):
+                continue
+            now = workflow.now()
+            for wo in watched:
+                if wo.status == "open" and wo.planned_finish and wo.planned_finish <= now:
+                    await self._flag_overdue(wo)
+            self.order.show()
+
+    def _moved(self, work_orders_seen: int) -> bool:
+        """Done, or a re-plan added a work order whose planned finish needs watching."""
+        return self.done() or len(self.order.state.work_orders) != work_orders_seen
+
+    async def _flag_overdue(self, wo: WorkOrderState) -> None:
+        assert wo.planned_finish is not None
+        wo.overdue = True
+        told = order_notice(
+            NotificationEvent.PRODUCTION_OVERDUE,
+            self.order.order_no,
+            self.order.state.status,
+            f"{wo.work_order_no} is past its planned finish",
+            key=wo.work_order_no,
+            roles=[Role.PRODUCTION.value, Role.OPS.value],
+        )
+        await self.order.project(
+            ProductionActivities.flag_overdue,
+            OverdueNotice(
+                self.order.order_no, wo.work_order_no, wo.planned_finish, workflow.now(), [told]
+            ),
+        )
+
+    # ------------------------------------------------------------------ reports (update)
+
+    def check(self, report: ProductionReport) -> CheckedReport:
+        self.order.check_open(S.IN_PRODUCTION)
+        return check_report(
+            self.order.state.work_orders,
+            Report(
+                step=report.step,
+                event=report.event,
+                good_qty=report.good_qty,
+                scrap_qty=report.scrap_qty,
+                work_order_no=report.work_order_no,
+            ),
+        )
+
+    async def report(self, report: ProductionReport) -> UpdateAck:
+        """A shop-floor record: a step started, or completed with its good and scrap units.
+
+        Scrap that leaves the order short books another work order for the missing units.
+        """
+        order = self.order
+        async with order.lock:
+            with refusing():
+                checked = self.check(report)
+            work_order = checked.work_order
+            step = work_order.steps[checked.index]
+            finishes = checked.finishes_work_order
+            now = workflow.now()
+            await order.project(
+                ProductionActivities.record_production,
+                ProductionEventRecord(
+                    order_no=order.order_no,
+                    event_id=report.event_id,
+                    step=step.name,
+                    event=report.event,
+                    good_qty=checked.good if checked.completed else None,
+                    scrap_qty=checked.scrap if checked.completed else None,
+                    note=report.note,
+                    reported_by=report.reported_by,
+                    at=now,
+                    work_order_no=work_order.work_order_no,
+                    finishes_work_order=finishes,
+                    produced_qty=checked.good if finishes else 0,
+                    skips_remaining_steps=finishes and not checked.last_step,
+                ),
+            )
+            step.status = "completed" if checked.completed else "started"
+            if checked.completed:
+                step.good_qty, step.scrap_qty = checked.good, checked.scrap
+            if finishes:
+                for later in work_order.steps[checked.index + 1 :]:
+                    later.status = "skipped"
+                work_order.status = "completed"
+                work_order.produced = checked.good
+                work_order.finished_at = now
+            await self._replan_shortfall(work_order)
+            order.show()
+        return order.ack()
+
+    async def _replan_shortfall(self, work_order: WorkOrderState) -> None:
+        state = self.order.state
+        assert state.allocation is not None
+        sku = work_order.sku
+        if sku is None:
+            return
+        missing = missing_units(state.work_orders, sku, state.allocation.to_produce(sku))
+        if missing <= 0:
+            return
+        plan: WorkOrderPlan = await self.order.project(
+            ProductionActivities.replan_production,
+            ReplanRequest(
+                order_no=self.order.order_no,
+                seq=len(state.work_orders) + 1,
+                sku=sku,
+                quantity=missing,
+                replan_of=work_order.work_order_no,
+            ),
+        )
+        state.work_orders.append(work_order_state(plan))

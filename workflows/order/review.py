@@ -1,0 +1,286 @@
+"""The review engine: levels decided in order, each with its quorum, its delegations and its
+clocks (reminders up to a limit, escalation to the next role up, expiry to a hold).
+
+The rules themselves (who may decide, what fires when) are plain functions in
+``domain/review.py``; this module runs them against the order's state, writes what happened to
+PostgreSQL and tells the people concerned.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inputs import DecisionRecord, LevelOpening, ReviewNoticeRecord, ReviewPlan
+    from activities.review import ReviewActivities
+    from domain.actors import SYSTEM
+    from domain.notifications import NoticeRequest, NotificationEvent, order_notice
+    from domain.review import (
+        ClockDefaults,
+        Decider,
+        DecisionState,
+        LevelState,
+        Verdict,
+        check_decision,
+        escalate,
+        next_firing,
+    )
+    from domain.roles import Role
+    from domain.statuses import OrderStatus
+    from workflows import search_attributes as sa
+    from workflows.messages import DecisionRequest, UpdateAck
+    from workflows.order.context import OrderContext, refusing
+
+S = OrderStatus
+Event = NotificationEvent
+
+
+class ReviewEngine:
+    def __init__(self, order: OrderContext) -> None:
+        self.order = order
+        timers = order.params.timers
+        self.defaults = ClockDefaults(
+            remind_after=timers.remind_after,
+            escalate_after=timers.escalate_after,
+            expire_after=timers.expire_after,
+            reminder_limit=timers.reminder_limit,
+        )
+
+    # ------------------------------------------------------------------ main flow
+
+    def prepare(self, plan: ReviewPlan) -> NoticeRequest:
+        """Set out the levels the policy asks for, the first one pending; answers the notice
+        that asks its approvers, to be sent with the transition to UNDER_REVIEW."""
+        state = self.order.state
+        state.policy = f"version {plan.policy_version}, rule {plan.rule!r}"
+        state.levels = [
+            LevelState(
+                level=number,
+                role=level.role,
+                quorum=level.quorum,
+                remind_every=level.remind_every,
+                escalate_after=level.escalate_after,
+                expire_after=level.expire_after,
+                reminder_limit=level.reminder_limit,
+            )
+            for number, level in enumerate(plan.levels, start=1)
+        ]
+        first = state.levels[0]
+        first.status = "pending"
+        state.current_level = first.level
+        return self._approval_requested(first)
+
+    async def run(self) -> bool:
+        """Walk the levels in order; True when every level approved."""
+        for level in self.order.state.levels:
+            if level.status == "approved":
+                continue
+            if level.status == "waiting":
+                await self._open(level)
+            await self._await_decision(level)
+            if level.status == "rejected":
+                return False
+        return True
+
+    def rejection(self) -> DecisionState:
+        return next(
+            d
+            for level in self.order.state.levels
+            for d in level.decisions
+            if d.decision == "reject"
+        )
+
+    async def _open(self, level: LevelState) -> None:
+        state = self.order.state
+        level.status = "pending"
+        state.current_level = level.level
+        state.since = workflow.now()
+        workflow.upsert_search_attributes([sa.REVIEW_LEVEL.value_set(level.level)])
+        self.order.show()
+        await self.order.project(
+            ReviewActivities.open_level,
+            LevelOpening(
+                self.order.order_no,
+                level.level,
+                state.since,
+                notices=[self._approval_requested(level)],
+            ),
+        )
+        self.order.shown_level = level.level
+
+    def _approval_requested(self, level: LevelState) -> NoticeRequest:
+        return order_notice(
+            Event.APPROVAL_REQUESTED,
+            self.order.order_no,
+            S.UNDER_REVIEW,
+            f"level {level.level} of {len(self.order.state.levels)} waits for {level.role} "
+            "approval",
+            key=str(level.level),
+            roles=[level.role],
+            exclude=[self.order.params.created_by],
+        )
+
+    async def _await_decision(self, level: LevelState) -> None:
+        """Wait for the level's decision while its clocks run. A hold stops the clocks and a
+        resume starts a new round from zero; a continued run picks its round up where the
+        previous run left it."""
+        state = self.order.state
+
+        def decided_or_held() -> bool:
+            return level.status != "pending" or state.status == S.ON_HOLD
+
+        while level.status == "pending":
+            await self.order.wait(lambda: state.status != S.ON_HOLD)
+            if level.round_started_at is None:
+                level.round_started_at = workflow.now()
+                level.round_reminders = 0
+            while level.status == "pending" and state.status != S.ON_HOLD:
+                firing = next_firing(level, self.defaults)
+                if firing is None:
+                    await self.order.wait(decided_or_held)
+                    break
+                elapsed = (workflow.now() - level.round_started_at).total_seconds()
+                timeout = timedelta(seconds=max(firing.after - elapsed, 0.001))
+                if await self.order.wait(decided_or_held, timeout=timeout):
+                    break
+                await self._fire(level, firing.kind)
+                self.order.show()
+            if state.status == S.ON_HOLD:
+                level.round_started_at = None
+
+    async def _fire(self, level: LevelState, kind: str) -> None:
+        creator = self.order.params.created_by
+        if kind == "reminder":
+            level.round_reminders += 1
+            level.reminders += 1
+            told = order_notice(
+                Event.REMINDER,
+                self.order.order_no,
+                self.order.state.status,
+                f"level {level.level} still waits for approval (reminder {level.reminders})",
+                key=f"{level.level}:{level.reminders}",
+                roles=level.deciders(),
+                exclude=[creator],
+            )
+            await self._record_firing(level, "reminder", level.deciders(), level.reminders, told)
+        elif kind == "escalation":
+            escalate(level)
+            told = order_notice(
+                Event.ESCALATED,
+                self.order.order_no,
+                self.order.state.status,
+                f"level {level.level} escalated from {level.role} to {level.escalated_to}",
+                key=str(level.level),
+                roles=level.deciders(),
+                exclude=[creator],
+            )
+            await self._record_firing(level, "escalation", level.deciders(), 1, told)
+            workflow.upsert_search_attributes([sa.ESCALATED.value_set(True)])
+        else:
+            await self._expire(level)
+
+    async def _record_firing(
+        self,
+        level: LevelState,
+        kind: str,
+        roles: list[str],
+        round_: int,
+        told: NoticeRequest | None = None,
+    ) -> None:
+        """One review-notice row per role's users; the notice rides with the last role."""
+        for i, role in enumerate(roles):
+            last = i == len(roles) - 1
+            await self.order.project(
+                ReviewActivities.record_review_notice,
+                ReviewNoticeRecord(
+                    order_no=self.order.order_no,
+                    level=level.level,
+                    kind=kind,
+                    role=role,
+                    created_by=self.order.params.created_by,
+                    at=workflow.now(),
+                    escalated_to=level.escalated_to,
+                    round=round_,
+                    notices=[told] if told is not None and last else [],
+                ),
+            )
+
+    async def _expire(self, level: LevelState) -> None:
+        """Nobody decided in time: ops is told, and the order waits on hold for them."""
+        level.expired += 1
+        await self._record_firing(level, "expiry", [Role.OPS.value], level.expired)
+        state = self.order.state
+        async with self.order.lock:
+            if state.cancel_request is not None or state.status != S.UNDER_REVIEW:
+                return
+            if level.status != "pending":
+                return
+            state.held_from = state.status
+            await self.order.record_transition(S.ON_HOLD, SYSTEM, "review expired")
+
+    # ------------------------------------------------------------------ decisions (update)
+
+    def check(self, request: DecisionRequest) -> tuple[LevelState, Verdict]:
+        """The level under review and what the decision does to it, or a refusal."""
+        self.order.check_open(S.UNDER_REVIEW)
+        state = self.order.state
+        level = state.levels[state.current_level - 1]
+        verdict = check_decision(
+            state.levels,
+            level,
+            Decider(request.actor.username, request.actor.roles, request.delegated_roles),
+            decision=request.decision,
+            comment=request.comment,
+            created_by=self.order.params.created_by,
+        )
+        return level, verdict
+
+    async def decide(self, request: DecisionRequest) -> UpdateAck:
+        order = self.order
+        async with order.lock:
+            # The order may have moved while this update waited for the lock.
+            with refusing():
+                level, verdict = self.check(request)
+            now = workflow.now()
+            await order.project(
+                ReviewActivities.record_decision,
+                DecisionRecord(
+                    order_no=order.order_no,
+                    level=level.level,
+                    decided_by=request.actor.username,
+                    acting_role=verdict.acting_role,
+                    decision=request.decision,
+                    comment=request.comment,
+                    at=now,
+                    level_status=verdict.level_status,
+                    on_behalf_of=verdict.on_behalf_of,
+                ),
+            )
+            level.decisions.append(
+                DecisionState(
+                    request.actor.username,
+                    request.decision,
+                    request.comment,
+                    now,
+                    verdict.on_behalf_of,
+                )
+            )
+            level.status = verdict.level_status
+            order.show()
+        # Answer once the main flow has acted on the decision and PostgreSQL shows it, so the
+        # caller reads its effect: the next level pending, or the order approved or rejected.
+        state = order.state
+        await workflow.wait_condition(
+            lambda: (
+                (
+                    level.status == "pending"
+                    or state.current_level != level.level
+                    or state.status != S.UNDER_REVIEW
+                )
+                and order.settled()
+                and (state.status != S.UNDER_REVIEW or order.shown_level == state.current_level)
+            )
+        )
+        return order.ack()

@@ -1,0 +1,90 @@
+"""Carrier tracking: the timeline of a shipped order, its delivery, and the hold a delivery
+exception puts it on until ops resumes or cancels it."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inputs import CarrierEventRecord
+    from activities.logistics import LogisticsActivities
+    from domain.actors import CARRIER, SYSTEM
+    from domain.notifications import NotificationEvent, customer_notice, order_notice
+    from domain.roles import Role
+    from domain.statuses import TERMINAL, OrderStatus
+    from workflows.messages import CarrierUpdate
+    from workflows.order.context import OrderContext
+
+S = OrderStatus
+
+
+class CarrierTracking:
+    def __init__(self, order: OrderContext) -> None:
+        self.order = order
+
+    async def await_delivery(self) -> None:
+        """Main flow, SHIPPED: wait for the carrier to report the delivery."""
+        order = self.order
+        await order.wait(lambda: order.state.delivered)
+        await order.advance(
+            S.DELIVERED,
+            SYSTEM,
+            "carrier reported delivery",
+            notices=[
+                customer_notice(
+                    NotificationEvent.DELIVERED,
+                    order.order_no,
+                    S.DELIVERED,
+                    "delivered; please confirm receipt",
+                    order.params.created_by,
+                )
+            ],
+        )
+
+    async def on_event(self, update: CarrierUpdate) -> None:
+        """A tracking event. ``delivered`` moves a shipped order on; a fresh ``exception``
+        puts it on hold with the carrier's reason until ops resumes or cancels it. Repeats
+        are ignored, and an event older than one already seen changes only the timeline."""
+        order = self.order
+        state = order.state
+        if state.status in TERMINAL:
+            return
+        key = f"{update.status}@{update.occurred_at.isoformat()}"
+        if key in state.carrier_seen:
+            return
+        state.carrier_seen.append(key)
+        newest = state.latest_tracking_at is None or update.occurred_at > state.latest_tracking_at
+        if newest:
+            state.latest_tracking_at = update.occurred_at
+        async with order.lock:
+            await order.project(
+                LogisticsActivities.record_carrier_event,
+                CarrierEventRecord(
+                    update.tracking_no,
+                    update.status,
+                    update.location,
+                    update.occurred_at,
+                    update.detail,
+                ),
+            )
+            if update.status == "delivered":
+                state.delivered = True
+            elif update.status == "exception" and newest and state.status == S.SHIPPED:
+                reason = update.detail or "no reason given"
+                state.held_from = state.status
+                state.carrier_hold = True
+                await order.record_transition(
+                    S.ON_HOLD,
+                    CARRIER,
+                    f"carrier exception: {reason}",
+                    notices=[
+                        order_notice(
+                            NotificationEvent.CARRIER_EXCEPTION,
+                            order.order_no,
+                            S.ON_HOLD,
+                            f"the carrier could not deliver: {reason}",
+                            key=update.occurred_at.isoformat(),
+                            roles=[Role.LOGISTICS.value, Role.OPS.value],
+                        )
+                    ],
+                )

@@ -1,0 +1,337 @@
+"""The order workflow: one durable execution per sales order, from entry to a terminal status.
+
+The main flow walks the order forward stage by stage (validate, review, produce, ship,
+deliver, close), each stage picked by where the order stands, so a run that continues as new
+picks up exactly where the previous one stopped. People act through updates, whose validators
+refuse a request before anything is written; the carrier reports through signals; ``state``
+is the query. Each concern lives in its own module: ``review``, ``fulfilment``, ``production``,
+``tracking`` and ``details``; the handlers below only hand requests to them.
+
+Release 1.0: every later change that running orders depend on is guarded with
+``workflow.patched`` (see the README), and recorded histories in ``tests/histories`` replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    # The modules whose dataclasses make up the order's state, imported here so that the
+    # sandbox can resolve their type hints when it decodes a continued run's input.
+    import activities.inputs  # noqa: F401
+    import domain.production
+    import domain.review  # noqa: F401
+    from activities.inputs import ValidationOutcome
+    from activities.orders import OrderActivities
+    from domain.actors import SYSTEM
+    from domain.notifications import NotificationEvent, customer_notice, order_notice
+    from domain.refusals import conflict
+    from domain.statuses import TERMINAL, OrderStatus, can_cancel, can_hold
+    from workflows import search_attributes as sa
+    from workflows.messages import (
+        ActionRequest,
+        CarrierUpdate,
+        DecisionRequest,
+        OrderState,
+        OrderWorkflowInput,
+        ProductionReport,
+        UpdateAck,
+    )
+    from workflows.order.context import (
+        ContinueAsNewDue,
+        OrderCancelled,
+        OrderContext,
+        refusing,
+    )
+    from workflows.order.fulfilment import Fulfilment
+    from workflows.order.production import ProductionTracker
+    from workflows.order.review import ReviewEngine
+    from workflows.order.tracking import CarrierTracking
+
+S = OrderStatus
+Event = NotificationEvent
+
+
+@workflow.defn
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, params: OrderWorkflowInput) -> None:
+        self.order = OrderContext(params)
+        self.review = ReviewEngine(self.order)
+        self.production = ProductionTracker(self.order)
+        self.fulfilment = Fulfilment(self.order, self.production)
+        self.tracking = CarrierTracking(self.order)
+        self.stages: dict[OrderStatus, Callable[[], Awaitable[None]]] = {
+            S.CREATED: self._validate,
+            S.UNDER_REVIEW: self._review,
+            S.APPROVED: self.fulfilment.start,
+            S.IN_PRODUCTION: self.fulfilment.produce,
+            S.AWAITING_SHIPMENT: self.fulfilment.ship,
+            S.SHIPPED: self.tracking.await_delivery,
+            S.DELIVERED: self._await_receipt,
+        }
+
+    @workflow.run
+    async def run(self, params: OrderWorkflowInput) -> str:
+        order = self.order
+        if params.carried is None:
+            async with order.lock:
+                await order.record_transition(S.CREATED, params.created_by, "order entered")
+        else:
+            order.show()
+        try:
+            while (stage := order.stage()) not in TERMINAL:
+                await self.stages[stage]()
+        except OrderCancelled:
+            await self.fulfilment.compensate()
+        except ContinueAsNewDue:
+            # Raised only at a wait with no handler running: the state is whole.
+            workflow.continue_as_new(replace(params, carried=order.state))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return order.state.status.value
+
+    # ------------------------------------------------------------------ stages of its own
+
+    async def _validate(self) -> None:
+        order = self.order
+        outcome: ValidationOutcome = await order.project(
+            OrderActivities.validate_order, order.order_no
+        )
+        attributes: list[SearchAttributeUpdate[Any]] = [
+            sa.CUSTOMER_ID.value_set(outcome.customer_id),
+            sa.ORDER_TOTAL.value_set(float(outcome.total)),
+        ]
+        if not outcome.ok or outcome.review is None:
+            await order.advance(
+                S.REJECTED, SYSTEM, "; ".join(outcome.reasons), attributes=attributes
+            )
+            return
+        asking = self.review.prepare(outcome.review)
+        await order.advance(
+            S.UNDER_REVIEW,
+            SYSTEM,
+            "validated",
+            notices=[asking],
+            opens_level=order.state.current_level,
+            attributes=[*attributes, sa.REVIEW_LEVEL.value_set(order.state.current_level)],
+        )
+
+    async def _review(self) -> None:
+        order = self.order
+        creator = order.params.created_by
+        if await self.review.run():
+            await order.advance(
+                S.APPROVED,
+                SYSTEM,
+                "all review levels approved",
+                notices=[
+                    order_notice(
+                        Event.APPROVED,
+                        order.order_no,
+                        S.APPROVED,
+                        "approved at every review level",
+                        recipients=[creator],
+                    )
+                ],
+            )
+            return
+        rejection = self.review.rejection()
+        await order.advance(
+            S.REJECTED,
+            rejection.by,
+            rejection.comment,
+            notices=[
+                order_notice(
+                    Event.REJECTED,
+                    order.order_no,
+                    S.REJECTED,
+                    f"rejected by {rejection.by}: {rejection.comment}",
+                    recipients=[creator],
+                )
+            ],
+        )
+
+    async def _await_receipt(self) -> None:
+        """DELIVERED: the customer confirms receipt, or it is confirmed automatically."""
+        order = self.order
+        state = order.state
+        waited = workflow.now() - state.since
+        left = timedelta(seconds=order.params.timers.auto_confirm_after) - waited
+        confirmed = await order.wait(
+            lambda: state.confirm_request is not None, timeout=max(left, timedelta(0))
+        )
+        if confirmed and state.confirm_request is not None:
+            actor, reason = state.confirm_request.actor.username, "receipt confirmed"
+        else:
+            actor, reason = SYSTEM, "auto-confirmed: no confirmation in time"
+        await order.advance(
+            S.COMPLETED,
+            actor,
+            reason,
+            notices=[
+                customer_notice(
+                    Event.COMPLETED,
+                    order.order_no,
+                    S.COMPLETED,
+                    "completed",
+                    order.params.created_by,
+                )
+            ],
+        )
+
+    # ------------------------------------------------------------------ query
+
+    @workflow.query
+    def state(self) -> OrderState:
+        return self.order.snapshot()
+
+    # ------------------------------------------------------------------ review
+
+    @workflow.update
+    async def decide(self, request: DecisionRequest) -> UpdateAck:
+        return await self.review.decide(request)
+
+    @decide.validator
+    def _validate_decide(self, request: DecisionRequest) -> None:
+        with refusing():
+            self.review.check(request)
+
+    # ------------------------------------------------------------------ cancel, hold, resume
+
+    @workflow.update
+    async def cancel(self, request: ActionRequest) -> UpdateAck:
+        order = self.order
+        async with order.lock:
+            with refusing():
+                self._check_cancel()
+            order.state.cancel_request = request
+        await workflow.wait_condition(lambda: order.state.status == S.CANCELLED and order.settled())
+        return order.ack()
+
+    @cancel.validator
+    def _validate_cancel(self, request: ActionRequest) -> None:
+        with refusing():
+            self._check_cancel()
+
+    def _check_cancel(self) -> None:
+        state = self.order.state
+        if state.cancel_request is not None:
+            raise conflict("the order is already being cancelled")
+        # Goods the carrier could not deliver may be written off: ops cancels the held order.
+        undeliverable = state.status == S.ON_HOLD and state.carrier_hold
+        if not undeliverable and (
+            state.dispatch_request is not None or not can_cancel(state.status, state.held_from)
+        ):
+            raise conflict(f"an order that is {state.status.value} can no longer be cancelled")
+
+    @workflow.update
+    async def hold(self, request: ActionRequest) -> UpdateAck:
+        order = self.order
+        async with order.lock:
+            with refusing():
+                self._check_hold()
+            order.state.held_from = order.state.status
+            await order.record_transition(S.ON_HOLD, request.actor.username, request.reason)
+        return order.ack()
+
+    @hold.validator
+    def _validate_hold(self, request: ActionRequest) -> None:
+        with refusing():
+            self._check_hold()
+
+    def _check_hold(self) -> None:
+        state = self.order.state
+        if state.cancel_request is not None:
+            raise conflict("the order is being cancelled")
+        if state.status == S.ON_HOLD:
+            raise conflict("the order is already on hold")
+        if not can_hold(state.status) or state.dispatch_request is not None:
+            raise conflict(f"an order that is {state.status.value} cannot be put on hold")
+
+    @workflow.update
+    async def resume(self, request: ActionRequest) -> UpdateAck:
+        order = self.order
+        async with order.lock:
+            with refusing():
+                self._check_resume()
+            state = order.state
+            assert state.held_from is not None
+            target, state.held_from = state.held_from, None
+            state.carrier_hold = False
+            await order.record_transition(target, request.actor.username, request.reason)
+        return order.ack()
+
+    @resume.validator
+    def _validate_resume(self, request: ActionRequest) -> None:
+        with refusing():
+            self._check_resume()
+
+    def _check_resume(self) -> None:
+        state = self.order.state
+        if state.cancel_request is not None:
+            raise conflict("the order is being cancelled")
+        if state.status != S.ON_HOLD:
+            raise conflict(f"the order is {state.status.value}, not ON_HOLD")
+
+    # ------------------------------------------------------------------ logistics, receipt
+
+    @workflow.update
+    async def dispatch(self, request: ActionRequest) -> UpdateAck:
+        order = self.order
+        with refusing():
+            self._check_dispatch()
+        order.state.dispatch_request = request
+        await workflow.wait_condition(
+            lambda: order.state.status in (S.SHIPPED, S.CANCELLED) and order.settled()
+        )
+        return order.ack()
+
+    @dispatch.validator
+    def _validate_dispatch(self, request: ActionRequest) -> None:
+        with refusing():
+            self._check_dispatch()
+
+    def _check_dispatch(self) -> None:
+        self.order.check_open(S.AWAITING_SHIPMENT)
+        if self.order.state.dispatch_request is not None:
+            raise conflict("the order is already being dispatched")
+
+    @workflow.update
+    async def confirm_delivery(self, request: ActionRequest) -> UpdateAck:
+        order = self.order
+        with refusing():
+            self._check_confirm()
+        order.state.confirm_request = request
+        await workflow.wait_condition(lambda: order.state.status == S.COMPLETED and order.settled())
+        return order.ack()
+
+    @confirm_delivery.validator
+    def _validate_confirm_delivery(self, request: ActionRequest) -> None:
+        with refusing():
+            self._check_confirm()
+
+    def _check_confirm(self) -> None:
+        self.order.check_open(S.DELIVERED)
+        if self.order.state.confirm_request is not None:
+            raise conflict("receipt is already confirmed")
+
+    # ------------------------------------------------------------------ shop floor, carrier
+
+    @workflow.update
+    async def report_production(self, report: ProductionReport) -> UpdateAck:
+        return await self.production.report(report)
+
+    @report_production.validator
+    def _validate_report_production(self, report: ProductionReport) -> None:
+        with refusing():
+            self.production.check(report)
+
+    @workflow.signal
+    async def carrier_event(self, update: CarrierUpdate) -> None:
+        await self.tracking.on_event(update)
