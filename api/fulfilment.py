@@ -1,4 +1,4 @@
-"""Reading stock, production and logistics from PostgreSQL for the API."""
+"""Reading products, production lines and alerts from PostgreSQL for the API."""
 
 from __future__ import annotations
 
@@ -14,143 +14,9 @@ from db.models import (
     Alert,
     Order,
     Product,
-    ProductionEvent,
     ProductionLine,
-    Shipment,
-    StockMovement,
     WorkOrder,
 )
-from domain.progress import WorkOrderFacts, production_progress
-
-# ---------------------------------------------------------------------------- the order
-
-
-async def production_section(
-    session: AsyncSession, order: Order
-) -> schemas.ProductionPublic | None:
-    work_orders = list(
-        await session.scalars(
-            select(WorkOrder)
-            .where(WorkOrder.order_id == order.id)
-            .options(selectinload(WorkOrder.steps))
-            .order_by(WorkOrder.seq)
-        )
-    )
-    if not work_orders:
-        return None
-    shown = [_work_order_public(wo) for wo in work_orders]
-    progress = production_progress(
-        WorkOrderFacts(
-            [step.status for step in wo.steps],
-            wo.planned_finish,
-            wo.finished_at,
-            cancelled=wo.status == "cancelled",
-        )
-        for wo in work_orders
-    )
-    first = shown[0]
-    return schemas.ProductionPublic(
-        work_order_no=first.work_order_no,
-        line=first.line,
-        status=first.status,
-        steps=first.steps,
-        progress=schemas.ProgressPublic(**vars(progress)),
-        work_orders=shown,
-    )
-
-
-def _work_order_public(work_order: WorkOrder) -> schemas.WorkOrderPublic:
-    return schemas.WorkOrderPublic(
-        work_order_no=work_order.work_order_no,
-        sku=work_order.sku,
-        quantity=work_order.quantity,
-        line=work_order.line,
-        status=work_order.status,
-        planned_start=work_order.planned_start,
-        planned_finish=work_order.planned_finish,
-        finished_at=work_order.finished_at,
-        produced_qty=work_order.produced_qty,
-        replan_of=work_order.replan_of,
-        overdue=work_order.overdue_at is not None,
-        cancelled_at=work_order.cancelled_at,
-        steps=[
-            schemas.StepPublic(
-                name=step.name,
-                status=step.status,
-                good_qty=step.good_qty,
-                scrap_qty=step.scrap_qty,
-                planned_start=step.planned_start,
-                planned_finish=step.planned_finish,
-                started_at=step.started_at,
-                completed_at=step.completed_at,
-            )
-            for step in work_order.steps
-        ],
-    )
-
-
-async def production_records(
-    session: AsyncSession, order: Order
-) -> list[schemas.ProductionRecordPublic]:
-    rows = await session.execute(
-        select(ProductionEvent, WorkOrder.work_order_no)
-        .outerjoin(WorkOrder, WorkOrder.id == ProductionEvent.work_order_id)
-        .where(ProductionEvent.order_id == order.id)
-        .order_by(ProductionEvent.at, ProductionEvent.id)
-    )
-    return [
-        schemas.ProductionRecordPublic(
-            work_order_no=work_order_no,
-            step=event.step,
-            event=event.event,
-            good_qty=event.good_qty,
-            scrap_qty=event.scrap_qty,
-            note=event.note,
-            reported_by=event.reported_by,
-            at=event.at,
-        )
-        for event, work_order_no in rows
-    ]
-
-
-async def stock_movements(session: AsyncSession, order: Order) -> list[schemas.StockMovementPublic]:
-    rows = await session.scalars(
-        select(StockMovement)
-        .where(StockMovement.order_id == order.id)
-        .order_by(StockMovement.at, StockMovement.id)
-    )
-    return [schemas.StockMovementPublic.model_validate(row) for row in rows]
-
-
-async def shipment_section(session: AsyncSession, order: Order) -> schemas.ShipmentPublic | None:
-    shipment = (
-        await session.scalars(
-            select(Shipment)
-            .where(Shipment.order_id == order.id)
-            .options(selectinload(Shipment.events))
-        )
-    ).one_or_none()
-    if shipment is None:
-        return None
-    return schemas.ShipmentPublic(
-        carrier=shipment.carrier,
-        tracking_no=shipment.tracking_no,
-        status=shipment.status,
-        booked_at=shipment.booked_at,
-        shipped_at=shipment.shipped_at,
-        delivered_at=shipment.delivered_at,
-        cancelled_at=shipment.cancelled_at,
-        events=[
-            schemas.TrackingEventPublic(
-                status=event.status,
-                location=event.location,
-                detail=event.detail,
-                occurred_at=event.occurred_at,
-            )
-            for event in shipment.events
-        ],
-    )
-
 
 # ---------------------------------------------------------------------------- reference data
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from api import approvals, schemas, services
+from api import approvals, order_records, schemas, services, visibility
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep, require_roles
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
 from db.models import User
@@ -44,12 +44,13 @@ async def create_order(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.OrderPublic:
     """Enter an order; the same ``Idempotency-Key`` again answers with the same order."""
+    viewer = visibility.viewer_of(user)
     order, created = await services.create_order(
         session, temporal, settings, user, body, idempotency_key
     )
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
-    return await services.order_detail(session, order)
+    return await order_records.order_detail(session, viewer, order.order_no)
 
 
 @router.get("", response_model=schemas.Page[schemas.OrderSummary])
@@ -63,15 +64,14 @@ async def list_orders(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> schemas.Page[schemas.OrderSummary]:
     """Orders newest first, from PostgreSQL; pass ``next_cursor`` back for the next page."""
-    return await services.list_orders(
+    return await order_records.list_orders(
         session, user, status=status, customer_id=customer_id, q=q, limit=limit, cursor=cursor
     )
 
 
 @router.get("/{order_no}", response_model=schemas.OrderPublic, responses=responses(NotFound))
 async def get_order(order_no: str, user: CurrentUser, session: SessionDep) -> schemas.OrderPublic:
-    order = await services.find_order(session, user, order_no)
-    return await services.order_detail(session, order)
+    return await order_records.order_detail(session, visibility.viewer_of(user), order_no)
 
 
 @router.get(
@@ -82,8 +82,8 @@ async def get_order(order_no: str, user: CurrentUser, session: SessionDep) -> sc
 async def get_history(
     order_no: str, user: CurrentUser, session: SessionDep
 ) -> schemas.Page[schemas.HistoryPublic]:
-    order = await services.find_order(session, user, order_no)
-    return schemas.Page(data=await services.order_history(session, order))
+    order = await order_records.find_order(session, user, order_no)
+    return schemas.Page(data=await order_records.order_history(session, order))
 
 
 async def _update_and_show(
@@ -94,14 +94,15 @@ async def _update_and_show(
     update: Any,
     request: Any,
 ) -> schemas.OrderPublic:
-    order = await services.find_order(session, user, order_no)
+    viewer = visibility.viewer_of(user)
+    order = await order_records.find_order(session, user, order_no)
     status = order.status
     # The connection goes back to the pool while the workflow works: a slow update never
     # starves other requests of connections.
     await session.close()
     await services.send_update(temporal, order_no, status, update, request)
     # The update answered once its effect was written; show the fresh record.
-    return await services.order_detail(session, await services.find_order(session, user, order_no))
+    return await order_records.order_detail(session, viewer, order_no)
 
 
 @router.post("/{order_no}/decisions", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
@@ -204,8 +205,8 @@ async def confirm_delivery(
     order_no: str, user: CurrentUser, session: SessionDep, temporal: TemporalDep
 ) -> schemas.OrderPublic:
     """The customer (or sales on its behalf) confirms receipt: the order is COMPLETED."""
-    order = await services.find_order(session, user, order_no)
-    services.ensure_may_confirm_receipt(user, order)
+    order = await order_records.find_order(session, user, order_no)
+    visibility.ensure_may_confirm_receipt(user, order)
     request = ActionRequest(services.actor_of(user), "receipt confirmed")
     return await _update_and_show(
         session, temporal, user, order_no, OrderWorkflow.confirm_delivery, request

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from api import fulfilment, services
+from api import fulfilment, order_records, visibility
 from api.deps import CurrentUser, SessionDep, require_roles
 from api.errors import Forbidden, Unauthorized, responses
 from api.schemas import (
@@ -49,7 +49,8 @@ async def order_statuses(_: CurrentUser) -> Page[OrderStatusPublic]:
 async def products(user: CurrentUser, session: SessionDep) -> Page[ProductPublic]:
     """Products with stock on hand, reserved and available; staff also see any low-stock
     alert (it names the order that caused it)."""
-    return Page(data=await fulfilment.products(session, with_alerts=not services.is_customer(user)))
+    staff = not visibility.is_customer(user)
+    return Page(data=await fulfilment.products(session, with_alerts=staff))
 
 
 @router.get(
@@ -76,11 +77,11 @@ async def alerts(
 @router.get("/customers", response_model=Page[CustomerPublic])
 async def customers(user: CurrentUser, session: SessionDep) -> Page[CustomerPublic]:
     """Staff see every customer; a customer user sees its own record."""
-    rows = await session.scalars(services.reference_customers(user))
+    rows = await session.scalars(visibility.reference_customers(user))
     return Page(data=[CustomerPublic.model_validate(c) for c in rows])
 
 
 @router.get("/reminders", response_model=Page[ReviewNoticePublic])
 async def reminders(user: CurrentUser, session: SessionDep) -> Page[ReviewNoticePublic]:
     """Reminders and escalations of stalled reviews addressed to the caller, newest first."""
-    return Page(data=await services.review_notices_for(session, user))
+    return Page(data=await order_records.review_notices_for(session, user))

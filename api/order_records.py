@@ -1,0 +1,310 @@
+"""Reading orders from PostgreSQL: who sees which order, the lists, and the whole order.
+
+The whole order is read in one query: PostgreSQL gathers every section (lines, review,
+production, stock, shipment, history) into JSON next to the order's own columns, and Python
+only shapes it. An order detail is read after every action on the order, so it stays one
+round trip however many sections the order has.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from api import schemas
+from api.errors import NotFound
+from api.services import decode_cursor, encode_cursor
+from api.visibility import Viewer, is_customer, own_customer
+from db.models import Customer, Order, ReviewNotice, StatusHistory, User
+from domain.progress import WorkOrderFacts, production_progress
+from domain.statuses import STATUS_LABELS, OrderStatus
+
+
+def _visible_orders(user: User) -> Select[Order]:
+    """Staff see every order; a customer sees only its own, and nothing else exists for it."""
+    query = select(Order)
+    if is_customer(user):
+        query = query.where(own_customer(user, Order.customer_id))
+    return query
+
+
+async def find_order(session: AsyncSession, user: User, order_no: str) -> Order:
+    order = (
+        await session.scalars(
+            _visible_orders(user)
+            .where(Order.order_no == order_no)
+            .options(selectinload(Order.lines))
+        )
+    ).one_or_none()
+    if order is None:
+        raise NotFound(f"order {order_no} does not exist")
+    return order
+
+
+async def list_orders(
+    session: AsyncSession,
+    user: User,
+    *,
+    status: OrderStatus | None,
+    customer_id: int | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+) -> schemas.Page[schemas.OrderSummary]:
+    """Newest first; the cursor is the last order seen, so pages stay stable as orders arrive."""
+    query = _visible_orders(user)
+    if status is not None:
+        query = query.where(Order.status == status.value)
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
+    if q:
+        pattern = f"%{q.strip()}%"
+        query = query.join(Customer, Customer.id == Order.customer_id).where(
+            or_(
+                Order.order_no.ilike(pattern),
+                Customer.code.ilike(pattern),
+                Customer.name.ilike(pattern),
+            )
+        )
+    if cursor:
+        query = query.where(Order.id < decode_cursor(cursor))
+    orders = list(await session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
+    return schemas.Page(data=[order_summary(o) for o in orders[:limit]], next_cursor=next_cursor)
+
+
+def order_summary(order: Order) -> schemas.OrderSummary:
+    return schemas.OrderSummary(
+        order_no=order.order_no,
+        status=order.status,
+        status_label=schemas.StatusLabel(**STATUS_LABELS[OrderStatus(order.status)]),
+        held_from=order.held_from,
+        customer_id=order.customer_id,
+        total=order.total,
+        currency=order.currency,
+        created_by=order.created_by,
+        created_at=order.created_at,
+    )
+
+
+async def order_history(session: AsyncSession, order: Order) -> list[schemas.HistoryPublic]:
+    rows = await session.scalars(
+        select(StatusHistory).where(StatusHistory.order_id == order.id).order_by(StatusHistory.seq)
+    )
+    return [
+        schemas.HistoryPublic(
+            from_status=row.from_status,
+            to_status=row.to_status,
+            actor=row.actor,
+            reason=row.reason,
+            at=row.at,
+        )
+        for row in rows
+    ]
+
+
+async def review_notices_for(session: AsyncSession, user: User) -> list[schemas.ReviewNoticePublic]:
+    rows = await session.execute(
+        select(ReviewNotice, Order.order_no)
+        .join(Order, Order.id == ReviewNotice.order_id)
+        .where(ReviewNotice.recipient == user.username)
+        .order_by(ReviewNotice.at.desc(), ReviewNotice.id.desc())
+        .limit(200)
+    )
+    return [
+        schemas.ReviewNoticePublic(
+            order_no=order_no, level=notice.level, kind=notice.kind, role=notice.role, at=notice.at
+        )
+        for notice, order_no in rows
+    ]
+
+
+# ---------------------------------------------------------------------------- the whole order
+
+# Money as text keeps its two decimals; timestamps come as ISO-8601 JSON strings.
+_ORDER_DETAIL = text(
+    """
+SELECT
+  o.order_no, o.status, o.held_from, o.customer_id, o.total::text AS total, o.currency,
+  o.created_by, o.created_at, o.rejection_reasons, o.policy_version, o.policy_rule,
+  (SELECT coalesce(json_agg(json_build_object(
+            'line_no', l.line_no, 'sku', l.sku, 'quantity', l.quantity,
+            'unit_price', l.unit_price::text, 'amount', l.amount::text,
+            'reserved_qty', l.reserved_qty, 'produce_qty', l.produce_qty)
+          ORDER BY l.line_no), '[]')
+     FROM order_lines l WHERE l.order_id = o.id) AS lines,
+  (SELECT coalesce(json_agg(json_build_object(
+            'level', r.level, 'role', r.role, 'status', r.status, 'escalated', r.escalated,
+            'escalated_to', r.escalated_to, 'quorum', r.quorum, 'opened_at', r.opened_at,
+            'decided_at', r.decided_at)
+          ORDER BY r.level), '[]')
+     FROM review_levels r WHERE r.order_id = o.id) AS levels,
+  (SELECT coalesce(json_agg(json_build_object(
+            'level', d.level, 'by', d.decided_by, 'on_behalf_of', d.on_behalf_of,
+            'acting_role', d.acting_role, 'decision', d.decision, 'comment', d.comment,
+            'at', d.at)
+          ORDER BY d.at, d.id), '[]')
+     FROM decisions d WHERE d.order_id = o.id) AS decisions,
+  (SELECT coalesce(json_agg(json_build_object(
+            'level', n.level, 'kind', n.kind, 'round', n.round, 'role', n.role,
+            'recipient', n.recipient, 'at', n.at)
+          ORDER BY n.at, n.id), '[]')
+     FROM review_notices n WHERE n.order_id = o.id) AS notices,
+  (SELECT coalesce(json_agg(json_build_object(
+            'work_order_no', w.work_order_no, 'sku', w.sku, 'quantity', w.quantity,
+            'line', w.line, 'status', w.status, 'planned_start', w.planned_start,
+            'planned_finish', w.planned_finish, 'finished_at', w.finished_at,
+            'produced_qty', w.produced_qty, 'replan_of', w.replan_of,
+            'overdue', w.overdue_at IS NOT NULL, 'cancelled_at', w.cancelled_at,
+            'steps', (SELECT coalesce(json_agg(json_build_object(
+                              'name', s.name, 'status', s.status, 'good_qty', s.good_qty,
+                              'scrap_qty', s.scrap_qty, 'planned_start', s.planned_start,
+                              'planned_finish', s.planned_finish,
+                              'started_at', s.started_at, 'completed_at', s.completed_at)
+                            ORDER BY s.seq), '[]')
+                        FROM work_order_steps s WHERE s.work_order_id = w.id))
+          ORDER BY w.seq), '[]')
+     FROM work_orders w WHERE w.order_id = o.id) AS work_orders,
+  (SELECT coalesce(json_agg(json_build_object(
+            'work_order_no', w.work_order_no, 'step', e.step, 'event', e.event,
+            'good_qty', e.good_qty, 'scrap_qty', e.scrap_qty, 'note', e.note,
+            'reported_by', e.reported_by, 'at', e.at)
+          ORDER BY e.at, e.id), '[]')
+     FROM production_events e LEFT JOIN work_orders w ON w.id = e.work_order_id
+    WHERE e.order_id = o.id) AS production_records,
+  (SELECT coalesce(json_agg(json_build_object(
+            'sku', m.sku, 'kind', m.kind, 'quantity', m.quantity, 'at', m.at)
+          ORDER BY m.at, m.id), '[]')
+     FROM stock_movements m WHERE m.order_id = o.id) AS stock_movements,
+  (SELECT json_build_object(
+            'carrier', sh.carrier, 'tracking_no', sh.tracking_no, 'status', sh.status,
+            'booked_at', sh.booked_at, 'shipped_at', sh.shipped_at,
+            'delivered_at', sh.delivered_at, 'cancelled_at', sh.cancelled_at,
+            'events', (SELECT coalesce(json_agg(json_build_object(
+                               'status', t.status, 'location', t.location,
+                               'detail', t.detail, 'occurred_at', t.occurred_at)
+                             ORDER BY t.occurred_at, t.id), '[]')
+                         FROM shipment_events t WHERE t.shipment_id = sh.id))
+     FROM shipments sh WHERE sh.order_id = o.id) AS shipment,
+  (SELECT coalesce(json_agg(json_build_object(
+            'from_status', h.from_status, 'to_status', h.to_status, 'actor', h.actor,
+            'reason', h.reason, 'at', h.at)
+          ORDER BY h.seq), '[]')
+     FROM status_history h WHERE h.order_id = o.id) AS history
+FROM orders o
+WHERE o.order_no = :order_no
+  AND (CAST(:customer_id AS integer) IS NULL OR o.customer_id = :customer_id)
+"""
+)
+
+
+async def order_detail(session: AsyncSession, viewer: Viewer, order_no: str) -> schemas.OrderPublic:
+    """The whole order as PostgreSQL records it, as ``viewer`` may see it; sections not
+    reached yet are null."""
+    if viewer.customer_only and viewer.customer_id is None:
+        raise NotFound(f"order {order_no} does not exist")
+    customer_id = viewer.customer_id if viewer.customer_only else None
+    row = (
+        (await session.execute(_ORDER_DETAIL, {"order_no": order_no, "customer_id": customer_id}))
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFound(f"order {order_no} does not exist")
+    return schemas.OrderPublic.model_validate(
+        {
+            "order_no": row["order_no"],
+            "status": row["status"],
+            "status_label": STATUS_LABELS[OrderStatus(row["status"])],
+            "held_from": row["held_from"],
+            "customer_id": row["customer_id"],
+            "total": row["total"],
+            "currency": row["currency"],
+            "created_by": row["created_by"],
+            "created_at": row["created_at"],
+            "lines": row["lines"],
+            "rejection_reasons": row["rejection_reasons"],
+            "review": _review_section(row),
+            "production": _production_section(row["work_orders"]),
+            "production_records": row["production_records"],
+            "stock_movements": row["stock_movements"],
+            "shipment": row["shipment"],
+            "history": row["history"],
+        }
+    )
+
+
+def _review_section(row: Any) -> dict[str, Any] | None:
+    levels: list[dict[str, Any]] = row["levels"]
+    if not levels:
+        return None
+    decisions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for decision in row["decisions"]:
+        decisions[decision.pop("level")].append(decision)
+    notices: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for notice in row["notices"]:
+        notices[notice["level"]].append(notice)
+    pending = [level["level"] for level in levels if level["status"] == "pending"]
+    return {
+        "current_level": pending[0] if pending else None,
+        "policy_version": row["policy_version"],
+        "policy_rule": row["policy_rule"],
+        "levels": [
+            {
+                **level,
+                "decisions": decisions[level["level"]],
+                "notices": _firings(notices[level["level"]]),
+            }
+            for level in levels
+        ],
+    }
+
+
+def _firings(notices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per firing (kind, round, role), with everyone it was addressed to."""
+    firings: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for notice in notices:
+        key = (notice["kind"], notice["round"], notice["role"])
+        if key not in firings:
+            firings[key] = {
+                "kind": notice["kind"],
+                "round": notice["round"],
+                "role": notice["role"],
+                "recipients": [],
+                "at": notice["at"],
+            }
+        firings[key]["recipients"].append(notice["recipient"])
+    return list(firings.values())
+
+
+def _production_section(work_orders: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first work order's number, line and steps, the progress of all, and every one."""
+    if not work_orders:
+        return None
+    progress = production_progress(
+        WorkOrderFacts(
+            [step["status"] for step in wo["steps"]],
+            _moment(wo["planned_finish"]),
+            _moment(wo["finished_at"]),
+            cancelled=wo["status"] == "cancelled",
+        )
+        for wo in work_orders
+    )
+    first = work_orders[0]
+    return {
+        "work_order_no": first["work_order_no"],
+        "line": first["line"],
+        "status": first["status"],
+        "steps": first["steps"],
+        "progress": vars(progress),
+        "work_orders": work_orders,
+    }
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
