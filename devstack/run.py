@@ -319,7 +319,7 @@ class DevStack:
         _log("starting PostgreSQL" if setting("DATABASE_URL") is None else "using DATABASE_URL")
         try:
             # Not interruptible on purpose: abandoning a half-started server would leak it.
-            self.postgres = await asyncio.to_thread(ensure_postgres)
+            self.postgres = await asyncio.to_thread(ensure_postgres, data_root() / "postgres")
         except PostgresError as exc:
             raise StartupError(str(exc)) from exc
         self.raise_if_stopped()
@@ -380,7 +380,11 @@ class DevStack:
             else f"(the UI of your Temporal server at {self.external_temporal})"
         )
         assert self.postgres is not None
-        database = "embedded, data in .data/postgres" if self.postgres.embedded else "DATABASE_URL"
+        database = (
+            f"embedded, data in {self.postgres.data_dir}"
+            if self.postgres.embedded
+            else "DATABASE_URL"
+        )
         carrier = f"http://localhost:{self.carrier_sim_port}/shipments"
         if not self.worker_uses_simulator:
             carrier += " (unused: CARRIER is set)"
