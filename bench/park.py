@@ -37,7 +37,8 @@ class ParkOptions:
     seed: int = 7
     observe_seconds: float = 180.0
     sample: int = 200
-    settle_timeout: float = 600.0
+    #: Waiting for the orders to reach review fails when their count stops growing this long.
+    stall_timeout: float = 180.0
 
 
 def _log(message: str) -> None:
@@ -61,7 +62,7 @@ class _Progress:
 
     def on_sample(self, readings: dict[str, Reading]) -> None:
         now = time.perf_counter()
-        if now - self._last_at < _PROGRESS_EVERY:
+        if self.created >= self.total or now - self._last_at < _PROGRESS_EVERY:
             return
         recent = (self.created - self._last_created) / (now - self._last_at)
         overall = self.created / (now - self.started)
@@ -72,16 +73,25 @@ class _Progress:
         self._last_at, self._last_created = now, self.created
 
 
-async def _wait_until_parked(h: Harness, expected: int, timeout: float) -> int:
-    """Until Temporal shows ``expected`` orders under review (visibility lags a little)."""
-    deadline = time.monotonic() + timeout
-    parked = 0
-    while time.monotonic() < deadline:
+async def _wait_until_parked(h: Harness, expected: int, stall_timeout: float) -> int:
+    """Until Temporal shows ``expected`` orders under review, with a progress line every few
+    seconds; fails when the count stops growing for ``stall_timeout`` seconds."""
+    started = last_growth = time.monotonic()
+    parked = seen = 0
+    while True:
         parked = await count(h.temporal, _IN_REVIEW_QUERY)
+        now = time.monotonic()
         if parked >= expected:
             return parked
-        await asyncio.sleep(2.0)
-    raise BenchFailure(f"only {parked} of {expected} orders reached UNDER_REVIEW in {timeout:.0f}s")
+        if parked > seen:
+            seen, last_growth = parked, now
+        elif now - last_growth > stall_timeout:
+            raise BenchFailure(
+                f"only {parked} of {expected} orders reached UNDER_REVIEW; none more in the "
+                f"last {stall_timeout:.0f}s"
+            )
+        _log(f"in review {parked}/{expected} after {now - started:.0f} s")
+        await asyncio.sleep(_PROGRESS_EVERY)
 
 
 async def _observe(h: Harness, seconds: float) -> dict[str, Any]:
@@ -147,11 +157,14 @@ async def run_park(options: ParkOptions, stack: LocalStack | ExternalStack) -> d
                 order_nos = await run_limited(options.orders, options.concurrency, one)
                 seconds = time.perf_counter() - started
                 _log(f"created {options.orders} in {seconds:.1f} s; waiting for all in review")
-                await _wait_until_parked(h, options.orders, options.settle_timeout)
+                await _wait_until_parked(h, options.orders, options.stall_timeout)
+                settled = time.perf_counter() - started
             create = {
                 "orders": options.orders,
                 "seconds": round(seconds, 3),
                 "orders_per_s": round(options.orders / seconds, 3),
+                "seconds_until_all_in_review": round(settled, 3),
+                "in_review_per_s": round(options.orders / settled, 3),
                 "calls": percentiles(api.latencies.samples["create"]),
                 "retries": dict(api.latencies.retries),
                 "usage": usage.as_dict(),

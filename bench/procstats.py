@@ -5,8 +5,9 @@ are the Temporal dev server, the worker, the API and the carrier simulator; they
 as the supervisor's descendants by their command lines. The embedded PostgreSQL is not among
 them (``pg_ctl`` detaches it), so it is found through the ``postmaster.pid`` file in its data
 directory: the postmaster and all its children (backends, checkpointer, WAL writer...) count as
-one "postgres" process. CPU time includes reaped children (``cutime``/``cstime``), so backends
-that came and went between two readings are not lost.
+one "postgres" process, whose memory is the sum of PSS (its processes share their buffers, so
+summed RSS would count them many times). CPU time includes reaped children
+(``cutime``/``cstime``), so backends that came and went between two readings are not lost.
 
 Everything here reads files only; it never signals a process.
 """
@@ -53,6 +54,19 @@ def read_stat(pid: int) -> ProcStat | None:
         children_cpu_seconds=(cutime + cstime) / _CLOCK_TICKS,
         rss_bytes=int(fields[21]) * _PAGE_SIZE,
     )
+
+
+def proportional_set_size(pid: int) -> int:
+    """PSS in bytes (``/proc/<pid>/smaps_rollup``): resident memory with each shared page
+    divided among the processes sharing it, so that a group's PSS adds up; 0 when unknown."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def command_line(pid: int) -> str:
@@ -106,7 +120,7 @@ class Tracked:
 
 @dataclass(frozen=True)
 class Reading:
-    """One group's totals at one moment."""
+    """One group's totals at one moment (``rss_bytes``: see :func:`read_group`)."""
 
     cpu_seconds: float
     rss_bytes: int
@@ -114,25 +128,30 @@ class Reading:
 
 def read_group(group: Tracked) -> Reading | None:
     """CPU seconds (own, reaped children and, for groups with descendants, live children) and
-    the summed RSS of a group, or ``None`` when none of its processes runs."""
-    roots = group.find()
+    memory of a group, or ``None`` when none of its processes runs.
+
+    Memory is the RSS of a single process; for a group with descendants (PostgreSQL, whose
+    processes share their buffers) it is the sum of PSS, so shared pages count once.
+    """
     cpu = 0.0
-    rss = 0
+    memory = 0
     seen = False
-    for root in roots:
+    for root in group.find():
         stat = read_stat(root)
         if stat is None:
             continue
         seen = True
         cpu += stat.cpu_seconds + stat.children_cpu_seconds
-        rss += stat.rss_bytes
-        if group.with_descendants:
-            for pid in descendants(root):
-                child = read_stat(pid)
-                if child is not None:
-                    cpu += child.cpu_seconds
-                    rss += child.rss_bytes
-    return Reading(cpu, rss) if seen else None
+        if not group.with_descendants:
+            memory += stat.rss_bytes
+            continue
+        memory += proportional_set_size(root)
+        for pid in descendants(root):
+            child = read_stat(pid)
+            if child is not None:
+                cpu += child.cpu_seconds
+                memory += proportional_set_size(pid)
+    return Reading(cpu, memory) if seen else None
 
 
 @dataclass

@@ -62,6 +62,11 @@ def write_results(results: dict[str, Any], markdown: str, mode: str) -> list[Pat
 
 # ---------------------------------------------------------------------------- shared pieces
 
+_MEMORY_NOTE = (
+    "CPU: user + system seconds during the phase, reaped children included. Memory: RSS; for "
+    "postgres the sum of PSS over the postmaster and its backends (shared buffers count once)."
+)
+
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
@@ -154,8 +159,21 @@ def lifecycle_markdown(r: dict[str, Any]) -> str:
             f"Other workflows the product started (notifications...): "
             f"{r['other_workflows_per_order']:.1f} per order.",
         ]
+    polls = [
+        f"{name} {phase['polls_per_order']}"
+        for name, phase in phases.items()
+        if "polls_per_order" in phase
+    ]
+    if polls:
+        lines += [
+            "",
+            "Status polls (GET order while waiting for the workflow) per order: "
+            + ", ".join(polls)
+            + ".",
+        ]
     lines += ["", "## Processes (CPU seconds / max RSS per phase)", ""]
     lines += _usage_table({name: phase["usage"] for name, phase in phases.items()})
+    lines += ["", _MEMORY_NOTE]
     retries = {k: v for phase in phases.values() for k, v in phase.get("retries", {}).items()}
     if retries:
         lines += ["", f"429/503 answers waited out: {retries}"]
@@ -211,14 +229,18 @@ def park_markdown(r: dict[str, Any]) -> str:
         _machine_line(r["machine"]),
         "",
         f"{s['orders']} orders created at concurrency {s['concurrency']} and left waiting in "
-        f"review; review clocks {s['review_clocks']}; observed for {s['observe_seconds']} s "
-        "after the last one was created.",
+        f"review; review clocks {s['review_clocks']}; observed for {s['observe_seconds']:.0f} s "
+        "once every order was in review.",
         "",
     ]
     lines += _table(
         ["figure", "value"],
         [
-            ["orders created per second", f"{create['orders_per_s']:.1f}"],
+            ["orders created per second (HTTP)", f"{create['orders_per_s']:.1f}"],
+            [
+                "orders in review per second (first create to all UNDER_REVIEW)",
+                f"{create['in_review_per_s']:.1f} ({create['seconds_until_all_in_review']:.0f} s)",
+            ],
             ["create latency p50 / p90 / p99 / max ms", " / ".join(_ms(create["calls"]))],
             ["orders in review at the end", str(r["parked"])],
             ["worker RSS max (MiB)", f"{worker['max']:.0f}"],
@@ -235,4 +257,5 @@ def park_markdown(r: dict[str, Any]) -> str:
     )
     lines += ["", "## Processes (CPU seconds / max RSS per phase)", ""]
     lines += _usage_table({"create": create["usage"], "observe": observe["usage"]})
+    lines += ["", _MEMORY_NOTE]
     return "\n".join(lines) + "\n"
