@@ -178,7 +178,7 @@ class Api:
             if time.monotonic() > deadline:
                 raise BenchFailure(
                     f"{order_no} is stuck in {order['status']}: not {'/'.join(sorted(targets))} "
-                    f"after {self.stuck_after:.0f}s"
+                    f"after {self.stuck_after:g}s"
                 )
             await asyncio.sleep(self.poll_interval)
             order = await self.get_order(order_no)

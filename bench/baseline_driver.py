@@ -152,13 +152,15 @@ class UpdateProbe:
             ProbeWorkflow.run, id=workflow_id, task_queue=TASK_QUEUE
         )
 
-    async def _ping_forever(self, samples: ProbeSamples) -> None:
+    async def _ping_until(self, stop: asyncio.Event, samples: ProbeSamples) -> None:
+        """Ping until ``stop`` is set. Stopping is an event, not a task cancellation: the SDK
+        turns a cancelled update call into an ordinary error, which a loop would outlive."""
         handle = await self._fresh_workflow()
         # One warm-up ping: the first workflow task of a fresh probe is not a bare update.
         await handle.execute_update(ProbeWorkflow.ping)
+        pings = 0
         try:
-            pings = 0
-            while True:
+            while not stop.is_set():
                 due = time.perf_counter() + self.interval
                 if pings == self.pings_per_workflow:
                     await handle.signal(ProbeWorkflow.finish)
@@ -173,18 +175,20 @@ class UpdateProbe:
                 else:
                     samples.seconds.append(time.perf_counter() - started)
                 pings += 1
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), max(0.0, due - time.perf_counter()))
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.shield(handle.signal(ProbeWorkflow.finish))
+                await handle.signal(ProbeWorkflow.finish)
 
     @contextlib.asynccontextmanager
     async def measuring(self) -> AsyncIterator[ProbeSamples]:
         samples = ProbeSamples()
-        task = asyncio.create_task(self._ping_forever(samples))
+        stop = asyncio.Event()
+        task = asyncio.create_task(self._ping_until(stop, samples))
         try:
             yield samples
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            stop.set()
+            # Ends after the ping in flight, if any.
+            await task

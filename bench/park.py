@@ -112,6 +112,15 @@ async def _observe(h: Harness, seconds: float) -> dict[str, Any]:
     return usage.as_dict()
 
 
+def _review_clocks(stack: LocalStack | ExternalStack) -> dict[str, str] | str:
+    """The clocks the parked orders run under: the bench's defaults unless the caller set
+    them; an external stack keeps its own."""
+    if isinstance(stack, ExternalStack):
+        return "those of the external stack"
+    settings = passed_through_settings()
+    return {name: settings.get(name, value) for name, value in REVIEW_CLOCKS.items()}
+
+
 def _spread_sample(items: list[str], size: int) -> list[str]:
     if len(items) <= size:
         return list(items)
@@ -132,9 +141,7 @@ async def run_park(options: ParkOptions, stack: LocalStack | ExternalStack) -> d
                 "concurrency": options.concurrency,
                 "seed": options.seed,
                 "observe_seconds": options.observe_seconds,
-                "review_clocks": {
-                    k: passed_through_settings().get(k, v) for k, v in REVIEW_CLOCKS.items()
-                },
+                "review_clocks": _review_clocks(stack),
                 "stack": "external" if isinstance(stack, ExternalStack) else "local",
                 "env": passed_through_settings(),
             },

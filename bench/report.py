@@ -105,7 +105,7 @@ def _usage_table(phases: dict[str, dict[str, Any]]) -> list[str]:
             rss = usage.get("max_rss_mib", {}).get(name)
             row.append("—" if cpu is None else f"{cpu:.1f} s / {rss:.0f} MiB")
         rows.append(row)
-    header = ["process"] + [f"{phase}: CPU / max RSS" for phase in phases]
+    header = ["process"] + [f"{phase.replace('_', ' ')}: CPU / max RSS" for phase in phases]
     return _table(header, rows)
 
 
