@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import ctypes
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -38,7 +37,7 @@ from bench.procstats import (
     postmaster_pid,
     read_stat,
 )
-from devstack.paths import project_root
+from devstack.paths import project_root, setting
 
 _STARTUP_TIMEOUT = 600.0  # seconds; a first start may build the Temporal CLI (minutes)
 _STOP_TIMEOUT = 60.0
@@ -134,7 +133,7 @@ class LocalStack:
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir / "stack.log"
         self._log_file: IO[bytes] | None = None
-        self.carrier_secret = os.environ.get("CARRIER_WEBHOOK_SECRET") or secrets.token_hex(16)
+        self.carrier_secret = carrier_secret()
         self._roots: dict[str, int] = {}
 
     @property
@@ -302,8 +301,15 @@ def external_endpoints(api_url: str, temporal_address: str, database_url: str) -
         temporal_address=temporal_address,
         namespace=os.environ.get("TEMPORAL_NAMESPACE") or "default",
         database_url=database_url,
-        carrier_secret=os.environ.get("CARRIER_WEBHOOK_SECRET") or _DEFAULT_CARRIER_SECRET,
+        carrier_secret=carrier_secret(),
     )
+
+
+def carrier_secret() -> str:
+    """The key carrier events are signed with: the caller's (environment, then ``.env``), else
+    the product's development default, so that a kept bench stack and ``make run`` both take
+    ``--external`` runs without further settings."""
+    return setting("CARRIER_WEBHOOK_SECRET") or _DEFAULT_CARRIER_SECRET
 
 
 def _fixed(pid: int) -> Callable[[], list[int]]:
