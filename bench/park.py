@@ -26,7 +26,8 @@ from bench.report import percentiles, spread
 from bench.stack import ExternalStack, LocalStack
 
 REVIEW_CLOCKS = {"REMIND_AFTER": "60", "ESCALATE_AFTER": "P7D"}
-_PROGRESS_EVERY = 5.0  # seconds between progress lines
+_PROGRESS_EVERY = 5.0  # seconds between progress lines while creating
+_SETTLE_LINE_EVERY = 15.0  # ... and while waiting for the orders to reach review
 _IN_REVIEW_QUERY = 'OrderStatus = "UNDER_REVIEW"'
 
 
@@ -76,7 +77,7 @@ class _Progress:
 async def _wait_until_parked(h: Harness, expected: int, stall_timeout: float) -> int:
     """Until Temporal shows ``expected`` orders under review, with a progress line every few
     seconds; fails when the count stops growing for ``stall_timeout`` seconds."""
-    started = last_growth = time.monotonic()
+    started = last_growth = last_line = time.monotonic()
     parked = seen = 0
     while True:
         parked = await count(h.temporal, _IN_REVIEW_QUERY)
@@ -90,7 +91,9 @@ async def _wait_until_parked(h: Harness, expected: int, stall_timeout: float) ->
                 f"only {parked} of {expected} orders reached UNDER_REVIEW; none more in the "
                 f"last {stall_timeout:.0f}s"
             )
-        _log(f"in review {parked}/{expected} after {now - started:.0f} s")
+        if now - last_line >= _SETTLE_LINE_EVERY:
+            _log(f"in review {parked}/{expected} after {now - started:.0f} s")
+            last_line = now
         await asyncio.sleep(_PROGRESS_EVERY)
 
 

@@ -15,8 +15,8 @@ Start-up order, and why:
 Children run in their own sessions, so a Ctrl-C reaches only this supervisor, which then stops
 them in order — API, worker and carrier simulator first, then Temporal, then PostgreSQL — with
 SIGTERM, and SIGKILL for any that linger. If any child dies on its own, everything is stopped
-the same way. Data in ``.data/`` (PostgreSQL's data directory and Temporal's SQLite file) is
-kept between runs.
+the same way. Data in ``.data/`` (PostgreSQL's data directory and Temporal's SQLite file;
+``ORDERFLOW_DATA_DIR`` moves it) is kept between runs.
 """
 
 from __future__ import annotations
