@@ -28,7 +28,6 @@ from bench.stack import ExternalStack, LocalStack
 REVIEW_CLOCKS = {"REMIND_AFTER": "60", "ESCALATE_AFTER": "P7D"}
 _PROGRESS_EVERY = 5.0  # seconds between progress lines while creating
 _SETTLE_LINE_EVERY = 15.0  # ... and while waiting for the orders to reach review
-_IN_REVIEW_QUERY = 'OrderStatus = "UNDER_REVIEW"'
 
 
 @dataclass
@@ -74,13 +73,19 @@ class _Progress:
         self._last_at, self._last_created = now, self.created
 
 
+def _in_review_query(h: Harness) -> str:
+    """Orders of this run under review (an external stack may hold older ones)."""
+    since = h.started_at.replace("+00:00", "Z")
+    return f'OrderStatus = "UNDER_REVIEW" AND StartTime >= "{since}"'
+
+
 async def _wait_until_parked(h: Harness, expected: int, stall_timeout: float) -> int:
     """Until Temporal shows ``expected`` orders under review, with a progress line every few
     seconds; fails when the count stops growing for ``stall_timeout`` seconds."""
     started = last_growth = last_line = time.monotonic()
     parked = seen = 0
     while True:
-        parked = await count(h.temporal, _IN_REVIEW_QUERY)
+        parked = await count(h.temporal, _in_review_query(h))
         now = time.monotonic()
         if parked >= expected:
             return parked
@@ -182,7 +187,7 @@ async def run_park(options: ParkOptions, stack: LocalStack | ExternalStack) -> d
             results["phases"]["create"] = create
             _log(f"all {options.orders} parked; observing for {options.observe_seconds:.0f} s")
             results["phases"]["observe"] = {"usage": await _observe(h, options.observe_seconds)}
-            results["parked"] = await count(h.temporal, _IN_REVIEW_QUERY)
+            results["parked"] = await count(h.temporal, _in_review_query(h))
             sample = _spread_sample(order_nos, options.sample)
             results["reminders_per_order"] = spread(await _reminders(api, sample))
         events = await events_per_workflow(h.temporal, [f"order-{no}" for no in sample])
@@ -209,7 +214,9 @@ async def _reminders(api: Api, order_nos: list[str]) -> list[int]:
     return counts
 
 
-def _worker_rss(phases: dict[str, Any]) -> dict[str, float]:
-    maxima = [p["usage"]["max_rss_mib"].get("worker", 0.0) for p in phases.values()]
-    final = phases["observe"]["usage"]["last_rss_mib"].get("worker", 0.0)
-    return {"max": max(maxima, default=0.0), "final": final}
+def _worker_rss(phases: dict[str, Any]) -> dict[str, float | None]:
+    """Max and final RSS of the worker in MiB; ``None`` when it was not watched (external)."""
+    maxima = [p["usage"]["max_rss_mib"].get("worker") for p in phases.values()]
+    seen = [value for value in maxima if value is not None]
+    final = phases["observe"]["usage"]["last_rss_mib"].get("worker")
+    return {"max": max(seen) if seen else None, "final": final}

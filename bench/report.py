@@ -83,6 +83,10 @@ def _ms(stats: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def _mib(value: float | None) -> str:
+    return "n/a (not watched)" if value is None else f"{value:.0f}"
+
+
 def _machine_line(machine: dict[str, Any]) -> str:
     return (
         f"Machine: {machine['nproc']} × {machine['cpu_model']}, {machine['ram_gib']} GiB RAM, "
@@ -243,8 +247,8 @@ def park_markdown(r: dict[str, Any]) -> str:
             ],
             ["create latency p50 / p90 / p99 / max ms", " / ".join(_ms(create["calls"]))],
             ["orders in review at the end", str(r["parked"])],
-            ["worker RSS max (MiB)", f"{worker['max']:.0f}"],
-            ["worker RSS final (MiB)", f"{worker['final']:.0f}"],
+            ["worker RSS max (MiB)", _mib(worker["max"])],
+            ["worker RSS final (MiB)", _mib(worker["final"])],
             [
                 "history events per parked order, median / max (sample)",
                 f"{events['median']} / {events['max']} (n={events['n']})",

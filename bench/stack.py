@@ -35,7 +35,6 @@ from bench.procstats import (
     command_line,
     descendants,
     postmaster_pid,
-    read_stat,
 )
 from devstack.paths import project_root, setting
 
@@ -249,10 +248,15 @@ class LocalStack:
         if process is None:
             return
         if self.keep and process.poll() is None:
+            external = (
+                f"--external --api-url {self.api_url} --temporal-address "
+                f"127.0.0.1:{self.options.temporal_port} --database-url "
+                f"'{database_url_of(self.data_dir / 'postgres')}'"
+            )
             _log(
-                f"the stack keeps running (supervisor pid {process.pid}); API {self.api_url}, "
-                f"Temporal UI http://127.0.0.1:{self.options.temporal_ui_port}. "
-                f"Stop it with: kill -INT {process.pid}"
+                f"the stack keeps running (supervisor pid {process.pid}); Temporal UI "
+                f"http://127.0.0.1:{self.options.temporal_ui_port}. Bench it again with "
+                f"{external}; stop it with: kill -INT {process.pid}"
             )
             return
         for sig, wait in ((signal.SIGINT, _STOP_TIMEOUT), (signal.SIGTERM, 10.0)):
@@ -323,7 +327,3 @@ def _optional(pid: int | None) -> list[int]:
 def own_process(name: str, pid: int) -> Tracked:
     """A process the bench started itself (the baseline worker) or the bench driver."""
     return Tracked(name, _fixed(pid))
-
-
-def process_alive(pid: int) -> bool:
-    return read_stat(pid) is not None
