@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run demo bench test lint format clean clean-data
+.PHONY: venv run demo bench bench-park bench-reservation test lint format clean clean-data
 
 venv: $(STAMP)
 
@@ -26,9 +26,21 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m demo
 
-# Stock reservation under concurrency, on a fresh database of its own; prints figures.
+# Whole order lifecycles at saturation and half load against Temporal's own floor, on a stack
+# of its own (ports 8100/7300/8300/8800, data in .data/bench); prints figures and writes them
+# to bench/results/. Options: make bench BENCH_ARGS="--orders 20 --concurrency 4".
 bench: $(STAMP)
-	$(BIN)/python -m bench.reservation
+	$(BIN)/python -m devstack temporal-cli
+	$(BIN)/python -m bench lifecycle $(BENCH_ARGS)
+
+# Many orders parked in review, and the worker's memory while their reminders fire.
+bench-park: $(STAMP)
+	$(BIN)/python -m devstack temporal-cli
+	$(BIN)/python -m bench park $(BENCH_ARGS)
+
+# Stock reservation under concurrency, on a fresh database of its own; prints figures.
+bench-reservation: $(STAMP)
+	$(BIN)/python -m bench.reservation $(BENCH_ARGS)
 
 # The Temporal CLI is resolved first so that a one-time build shows its progress here rather
 # than inside the test session. Make stops at the first failing command.

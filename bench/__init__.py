@@ -1,1 +1,2 @@
-"""Benchmarks run by hand against a real PostgreSQL; they print figures and assert nothing."""
+"""Benchmarks run by hand (``python -m bench``, ``make bench``): they print and record figures
+and assert nothing about speed."""

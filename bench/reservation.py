@@ -307,8 +307,10 @@ async def main(names: list[str] | None, seed: int, orders: int | None) -> None:
             handle.stop()
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.reservation", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument(
         "--scenario",
         action="append",
@@ -317,7 +319,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--orders", type=int, help="override every scenario's order count")
     parser.add_argument("--seed", type=int, default=7, help="seed of the order mix")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":

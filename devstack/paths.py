@@ -28,8 +28,17 @@ def project_root() -> Path:
 
 
 def data_root() -> Path:
-    """The git-ignored directory holding local state (PostgreSQL data, Temporal database)."""
-    return project_root() / ".data"
+    """The git-ignored directory holding local state (PostgreSQL data, Temporal database).
+
+    ``ORDERFLOW_DATA_DIR`` moves it (a relative path is taken from the project root), so that a
+    second stack, such as the one ``make bench`` starts, keeps its state apart from
+    ``make run``'s; by default it is ``.data``.
+    """
+    configured = setting("ORDERFLOW_DATA_DIR")
+    if configured is None:
+        return project_root() / ".data"
+    path = Path(configured).expanduser()
+    return path if path.is_absolute() else project_root() / path
 
 
 @lru_cache

@@ -15,8 +15,8 @@ Start-up order, and why:
 Children run in their own sessions, so a Ctrl-C reaches only this supervisor, which then stops
 them in order — API, worker and carrier simulator first, then Temporal, then PostgreSQL — with
 SIGTERM, and SIGKILL for any that linger. If any child dies on its own, everything is stopped
-the same way. Data in ``.data/`` (PostgreSQL's data directory and Temporal's SQLite file) is
-kept between runs.
+the same way. Data in ``.data/`` (PostgreSQL's data directory and Temporal's SQLite file;
+``ORDERFLOW_DATA_DIR`` moves it) is kept between runs.
 """
 
 from __future__ import annotations
@@ -319,7 +319,7 @@ class DevStack:
         _log("starting PostgreSQL" if setting("DATABASE_URL") is None else "using DATABASE_URL")
         try:
             # Not interruptible on purpose: abandoning a half-started server would leak it.
-            self.postgres = await asyncio.to_thread(ensure_postgres)
+            self.postgres = await asyncio.to_thread(ensure_postgres, data_root() / "postgres")
         except PostgresError as exc:
             raise StartupError(str(exc)) from exc
         self.raise_if_stopped()
@@ -380,7 +380,11 @@ class DevStack:
             else f"(the UI of your Temporal server at {self.external_temporal})"
         )
         assert self.postgres is not None
-        database = "embedded, data in .data/postgres" if self.postgres.embedded else "DATABASE_URL"
+        database = (
+            f"embedded, data in {self.postgres.data_dir}"
+            if self.postgres.embedded
+            else "DATABASE_URL"
+        )
         carrier = f"http://localhost:{self.carrier_sim_port}/shipments"
         if not self.worker_uses_simulator:
             carrier += " (unused: CARRIER is set)"
