@@ -40,7 +40,6 @@ def all_activities(
     return [
         orders.record_transition,
         orders.validate_order,
-        review.open_level,
         review.record_decision,
         review.record_review_notice,
         review.close_review,

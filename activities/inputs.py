@@ -58,14 +58,6 @@ class ValidationOutcome:
 
 
 @dataclass
-class LevelOpening:
-    order_no: str
-    level: int
-    at: datetime
-    notices: list[NoticeRequest] = field(default_factory=list)
-
-
-@dataclass
 class DecisionRecord:
     order_no: str
     level: int
@@ -79,6 +71,11 @@ class DecisionRecord:
     level_status: str
     # The approver the decider stood in for, through a delegation.
     on_behalf_of: str | None = None
+    # What the decision does, written in the same transaction: the next level it opens (and
+    # the notices asking its approvers), or the transition that ends the review.
+    opens_level: int | None = None
+    notices: list[NoticeRequest] = field(default_factory=list)
+    transition: TransitionRecord | None = None
 
 
 @dataclass

@@ -11,17 +11,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from temporalio import activity
 
 from activities.inputs import TransitionRecord, ValidationOutcome
-from activities.outbox import write_notices
 from activities.records import lock_order
-from activities.review import open_review_level, plan_review
-from db.audit import append_audit, transition_kind
-from db.models import Customer, Order, Product, StatusHistory
+from activities.review import plan_review
+from activities.transitions import audit_transition, write_transition
+from db.models import Customer, Order, Product
 from domain.statuses import OPEN_STATUSES
 
 
@@ -36,40 +34,8 @@ class OrderActivities:
         """One status change, with the review level it opens and the notices it sends."""
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_no)
-            inserted = await session.scalar(
-                insert(StatusHistory)
-                .values(
-                    order_id=order.id,
-                    seq=record.seq,
-                    from_status=record.from_status,
-                    to_status=record.to_status,
-                    actor=record.actor,
-                    reason=record.reason,
-                    at=record.at,
-                )
-                .on_conflict_do_nothing(index_elements=["order_id", "seq"])
-                .returning(StatusHistory.id)
-            )
-            if inserted is None:
-                return
-            order.status = record.to_status
-            order.held_from = record.held_from
-            if record.opens_level is not None:
-                await open_review_level(session, order, record.opens_level, record.at)
-            await write_notices(session, record.notices, order)
-            await append_audit(
-                session,
-                kind=transition_kind(record.from_status, record.to_status),
-                actor=record.actor,
-                order_no=record.order_no,
-                payload={
-                    "from": record.from_status,
-                    "to": record.to_status,
-                    "reason": record.reason,
-                    "seq": record.seq,
-                },
-                at=record.at,
-            )
+            if await write_transition(session, order, record):
+                await audit_transition(session, record)
 
     @activity.defn
     async def validate_order(self, order_no: str) -> ValidationOutcome:

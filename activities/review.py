@@ -8,7 +8,7 @@ transaction as what they announce.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, literal, or_, select, update
@@ -20,13 +20,14 @@ from activities.inputs import (
     CancellationRecord,
     Compensation,
     DecisionRecord,
-    LevelOpening,
     LevelPlan,
     ReviewNoticeRecord,
     ReviewPlan,
 )
 from activities.outbox import write_notices
 from activities.records import find_order, lock_order
+from activities.review_levels import open_review_level
+from activities.transitions import audit_transition, write_transition
 from db.audit import append_audit
 from db.models import (
     ApprovalPolicy,
@@ -95,19 +96,6 @@ async def plan_review(session: AsyncSession, order: Order) -> ReviewPlan:
     )
 
 
-async def open_review_level(session: AsyncSession, order: Order, level: int, at: datetime) -> None:
-    """Show the level as pending from ``at``; a level already decided stays as it is."""
-    await session.execute(
-        update(ReviewLevel)
-        .where(
-            ReviewLevel.order_id == order.id,
-            ReviewLevel.level == level,
-            ReviewLevel.status == "waiting",
-        )
-        .values(status="pending", opened_at=at)
-    )
-
-
 async def _order_facts(session: AsyncSession, order: Order) -> OrderFacts:
     """What the policy's conditions look at: total, largest discount, customer risk, and the
     categories of the products ordered."""
@@ -155,17 +143,11 @@ class ReviewActivities:
         self.sessions = sessions
 
     @activity.defn
-    async def open_level(self, opening: LevelOpening) -> None:
-        """The next level waits for its approvers, who are told."""
-        async with self.sessions.begin() as session:
-            order = await find_order(session, opening.order_no)
-            await open_review_level(session, order, opening.level, opening.at)
-            await write_notices(session, opening.notices, order)
-
-    @activity.defn
     async def record_decision(self, record: DecisionRecord) -> None:
+        """A decision and what it does, committed together: the next level opens for its
+        approvers, or the last approval or a rejection moves the order on."""
         async with self.sessions.begin() as session:
-            order = await find_order(session, record.order_no)
+            order = await lock_order(session, record.order_no)
             inserted = await session.scalar(
                 insert(Decision)
                 .values(
@@ -189,6 +171,12 @@ class ReviewActivities:
                     decided_at=None if record.level_status == "pending" else record.at,
                 )
             )
+            if record.opens_level is not None:
+                await open_review_level(session, order, record.opens_level, record.at)
+            await write_notices(session, record.notices, order)
+            moved = record.transition is not None and await write_transition(
+                session, order, record.transition
+            )
             if inserted is not None:
                 await append_audit(
                     session,
@@ -204,6 +192,8 @@ class ReviewActivities:
                     },
                     at=record.at,
                 )
+            if moved and record.transition is not None:
+                await audit_transition(session, record.transition)
 
     @activity.defn
     async def record_review_notice(self, notice: ReviewNoticeRecord) -> list[str]:

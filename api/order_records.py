@@ -9,6 +9,7 @@ round trip however many sections the order has.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,28 @@ def _visible_orders(user: User) -> Select[Order]:
     if is_customer(user):
         query = query.where(own_customer(user, Order.customer_id))
     return query
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """What acting on an order needs to know of it before the workflow has its say."""
+
+    order_no: str
+    status: str
+    customer_id: int
+
+
+async def order_ref(session: AsyncSession, user: User, order_no: str) -> OrderRef:
+    """The order as ``user`` may see it, in one light read; 404 otherwise."""
+    query = select(Order.order_no, Order.status, Order.customer_id).where(
+        Order.order_no == order_no
+    )
+    if is_customer(user):
+        query = query.where(own_customer(user, Order.customer_id))
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        raise NotFound(f"order {order_no} does not exist")
+    return OrderRef(row.order_no, row.status, row.customer_id)
 
 
 async def find_order(session: AsyncSession, user: User, order_no: str) -> Order:

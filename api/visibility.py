@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, false, select
 
 from api.errors import Forbidden
-from db.models import Customer, Order, User
+from db.models import Customer, User
 from domain.roles import Role
 
 
@@ -42,9 +42,9 @@ def reference_customers(user: User) -> Select[Customer]:
     return query
 
 
-def ensure_may_confirm_receipt(user: User, order: Order) -> None:
+def ensure_may_confirm_receipt(user: User, order_customer_id: int) -> None:
     """Receipt is confirmed by the order's own customer, or by sales on its behalf."""
-    if is_customer(user) and user.customer_id is not None and order.customer_id == user.customer_id:
+    if is_customer(user) and user.customer_id is not None and order_customer_id == user.customer_id:
         return
     if Role.SALES.value not in user.roles:
         raise Forbidden("only the order's customer or sales may confirm receipt")

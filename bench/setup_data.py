@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from db.models import Customer, Product, ProductionLine, RoutingStep, StockMovement, User
+from domain.passwords import hash_password
 
 BENCH_PASSWORD = "bench-pass"
 CUSTOMER_CODE = "BENCH"
@@ -54,13 +55,6 @@ class BenchData:
 
 
 def hash_bench_password() -> str:
-    """The product's own password hash, or pwdlib's recommended one if that helper moved."""
-    try:
-        from api.security import hash_password
-    except ImportError:
-        from pwdlib import PasswordHash
-
-        return PasswordHash.recommended().hash(BENCH_PASSWORD)
     return hash_password(BENCH_PASSWORD)
 
 

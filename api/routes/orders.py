@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -93,14 +94,16 @@ async def _update_and_show(
     order_no: str,
     update: Any,
     request: Any,
+    check: Callable[[order_records.OrderRef], None] | None = None,
 ) -> schemas.OrderPublic:
     viewer = visibility.viewer_of(user)
-    order = await order_records.find_order(session, user, order_no)
-    status = order.status
+    order = await order_records.order_ref(session, user, order_no)
+    if check is not None:
+        check(order)
     # The connection goes back to the pool while the workflow works: a slow update never
     # starves other requests of connections.
     await session.close()
-    await services.send_update(temporal, order_no, status, update, request)
+    await services.send_update(temporal, order_no, order.status, update, request)
     # The update answered once its effect was written; show the fresh record.
     return await order_records.order_detail(session, viewer, order_no)
 
@@ -205,9 +208,13 @@ async def confirm_delivery(
     order_no: str, user: CurrentUser, session: SessionDep, temporal: TemporalDep
 ) -> schemas.OrderPublic:
     """The customer (or sales on its behalf) confirms receipt: the order is COMPLETED."""
-    order = await order_records.find_order(session, user, order_no)
-    visibility.ensure_may_confirm_receipt(user, order)
     request = ActionRequest(services.actor_of(user), "receipt confirmed")
     return await _update_and_show(
-        session, temporal, user, order_no, OrderWorkflow.confirm_delivery, request
+        session,
+        temporal,
+        user,
+        order_no,
+        OrderWorkflow.confirm_delivery,
+        request,
+        check=lambda order: visibility.ensure_may_confirm_receipt(user, order.customer_id),
     )

@@ -168,11 +168,29 @@ class OrderContext:
         opens_level: int | None = None,
         attributes: Sequence[SearchAttributeUpdate[Any]] = (),
     ) -> None:
-        """Make the new status visible everywhere and write it to PostgreSQL.
+        """Make the new status visible everywhere and write it to PostgreSQL. Callers hold
+        the lock, so nothing else acts on the order until the write is done."""
+        record = self.begin_transition(
+            target, actor, reason, notices=notices, opens_level=opens_level, attributes=attributes
+        )
+        await self.project(OrderActivities.record_transition, record)
+        self.transition_recorded(record)
+
+    def begin_transition(
+        self,
+        target: OrderStatus,
+        actor: str,
+        reason: str | None,
+        *,
+        notices: Sequence[NoticeRequest] = (),
+        opens_level: int | None = None,
+        attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+    ) -> TransitionRecord:
+        """Take the new status and answer the record to write, by ``record_transition`` or
+        together with the change that causes it.
 
         The workflow takes the new status before the write, so that anyone who reads it in
-        PostgreSQL and acts at once finds the workflow already there. Callers hold the lock,
-        so nothing else acts on the order until the write is done.
+        PostgreSQL and acts at once finds the workflow already there.
         """
         state = self.state
         state.transition_seq += 1
@@ -196,10 +214,12 @@ class OrderContext:
         if status or attributes:
             workflow.upsert_search_attributes([*status, *attributes])
         self.show()
-        await self.project(OrderActivities.record_transition, record)
+        return record
+
+    def transition_recorded(self, record: TransitionRecord) -> None:
         self.recorded_seq = record.seq
-        if opens_level is not None:
-            self.shown_level = opens_level
+        if record.opens_level is not None:
+            self.shown_level = record.opens_level
 
     def settled(self) -> bool:
         """Whether PostgreSQL already shows every transition the workflow made."""

@@ -63,7 +63,9 @@ class Fulfilment:
         """Main flow, APPROVED: reserve stock; plan the shortfall, or book the carrier when
         stock covers every unit."""
         order = self.order
-        allocation: StockAllocation = await order.project(
+        # A regular activity: it may queue on product rows other orders hold, and the
+        # approval that led here answers without waiting for it.
+        allocation: StockAllocation = await order.call(
             StockActivities.reserve_stock, order.order_no
         )
         order.state.allocation = allocation

@@ -13,7 +13,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.inputs import DecisionRecord, LevelOpening, ReviewNoticeRecord, ReviewPlan
+    from activities.inputs import DecisionRecord, ReviewNoticeRecord, ReviewPlan
     from activities.review import ReviewActivities
     from domain.actors import SYSTEM
     from domain.notifications import NoticeRequest, NotificationEvent, order_notice
@@ -72,43 +72,21 @@ class ReviewEngine:
         state.current_level = first.level
         return self._approval_requested(first)
 
-    async def run(self) -> bool:
-        """Walk the levels in order; True when every level approved."""
-        for level in self.order.state.levels:
-            if level.status == "approved":
-                continue
-            if level.status == "waiting":
-                await self._open(level)
-            await self._await_decision(level)
-            if level.status == "rejected":
-                return False
-        return True
+    async def run(self) -> None:
+        """Main flow, UNDER_REVIEW: run the clocks of the level under review until the review
+        is over. Decisions themselves open the next level or move the order on."""
+        state = self.order.state
+        while self.order.stage() == S.UNDER_REVIEW:
+            await self._await_decision(state.levels[state.current_level - 1])
 
-    def rejection(self) -> DecisionState:
-        return next(
-            d
-            for level in self.order.state.levels
-            for d in level.decisions
-            if d.decision == "reject"
-        )
-
-    async def _open(self, level: LevelState) -> None:
+    def _open(self, level: LevelState) -> NoticeRequest:
+        """The level waits for its approvers from now; answers the notice that asks them."""
         state = self.order.state
         level.status = "pending"
         state.current_level = level.level
         state.since = workflow.now()
         workflow.upsert_search_attributes([sa.REVIEW_LEVEL.value_set(level.level)])
-        self.order.show()
-        await self.order.project(
-            ReviewActivities.open_level,
-            LevelOpening(
-                self.order.order_no,
-                level.level,
-                state.since,
-                notices=[self._approval_requested(level)],
-            ),
-        )
-        self.order.shown_level = level.level
+        return self._approval_requested(level)
 
     def _approval_requested(self, level: LevelState) -> NoticeRequest:
         return order_notice(
@@ -238,49 +216,68 @@ class ReviewEngine:
         return level, verdict
 
     async def decide(self, request: DecisionRequest) -> UpdateAck:
+        """Record the decision and, in the same write, what it does: a level approved opens
+        the next one, the last approval approves the order, a rejection rejects it."""
         order = self.order
+        state = order.state
         async with order.lock:
             # The order may have moved while this update waited for the lock.
             with refusing():
                 level, verdict = self.check(request)
             now = workflow.now()
-            await order.project(
-                ReviewActivities.record_decision,
-                DecisionRecord(
-                    order_no=order.order_no,
-                    level=level.level,
-                    decided_by=request.actor.username,
-                    acting_role=verdict.acting_role,
-                    decision=request.decision,
-                    comment=request.comment,
-                    at=now,
-                    level_status=verdict.level_status,
-                    on_behalf_of=verdict.on_behalf_of,
-                ),
-            )
+            by = request.actor.username
             level.decisions.append(
-                DecisionState(
-                    request.actor.username,
-                    request.decision,
-                    request.comment,
-                    now,
-                    verdict.on_behalf_of,
-                )
+                DecisionState(by, request.decision, request.comment, now, verdict.on_behalf_of)
             )
             level.status = verdict.level_status
-            order.show()
-        # Answer once the main flow has acted on the decision and PostgreSQL shows it, so the
-        # caller reads its effect: the next level pending, or the order approved or rejected.
-        state = order.state
-        await workflow.wait_condition(
-            lambda: (
-                (
-                    level.status == "pending"
-                    or state.current_level != level.level
-                    or state.status != S.UNDER_REVIEW
-                )
-                and order.settled()
-                and (state.status != S.UNDER_REVIEW or order.shown_level == state.current_level)
+            record = DecisionRecord(
+                order_no=order.order_no,
+                level=level.level,
+                decided_by=by,
+                acting_role=verdict.acting_role,
+                decision=request.decision,
+                comment=request.comment,
+                at=now,
+                level_status=verdict.level_status,
+                on_behalf_of=verdict.on_behalf_of,
             )
-        )
+            if level.status == "rejected":
+                record.transition = order.begin_transition(
+                    S.REJECTED,
+                    by,
+                    request.comment,
+                    notices=[
+                        self._told_creator(
+                            Event.REJECTED, S.REJECTED, f"rejected by {by}: {request.comment}"
+                        )
+                    ],
+                )
+            elif level.status == "approved" and level.level < len(state.levels):
+                following = state.levels[level.level]
+                record.opens_level = following.level
+                record.notices = [self._open(following)]
+            elif level.status == "approved":
+                record.transition = order.begin_transition(
+                    S.APPROVED,
+                    SYSTEM,
+                    "all review levels approved",
+                    notices=[
+                        self._told_creator(
+                            Event.APPROVED, S.APPROVED, "approved at every review level"
+                        )
+                    ],
+                )
+            await order.project(ReviewActivities.record_decision, record)
+            if record.transition is not None:
+                order.transition_recorded(record.transition)
+            if record.opens_level is not None:
+                order.shown_level = record.opens_level
+            order.show()
         return order.ack()
+
+    def _told_creator(
+        self, event: NotificationEvent, status: OrderStatus, subject: str
+    ) -> NoticeRequest:
+        return order_notice(
+            event, self.order.order_no, status, subject, recipients=[self.order.params.created_by]
+        )

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.inputs import ValidationOutcome
     from activities.orders import OrderActivities
     from domain.actors import SYSTEM
-    from domain.notifications import NotificationEvent, customer_notice, order_notice
+    from domain.notifications import NotificationEvent, customer_notice
     from domain.refusals import conflict
     from domain.statuses import TERMINAL, OrderStatus, can_cancel, can_hold
     from workflows import search_attributes as sa
@@ -69,7 +69,7 @@ class OrderWorkflow:
         self.tracking = CarrierTracking(self.order)
         self.stages: dict[OrderStatus, Callable[[], Awaitable[None]]] = {
             S.CREATED: self._validate,
-            S.UNDER_REVIEW: self._review,
+            S.UNDER_REVIEW: self.review.run,
             S.APPROVED: self.fulfilment.start,
             S.IN_PRODUCTION: self.fulfilment.produce,
             S.AWAITING_SHIPMENT: self.fulfilment.ship,
@@ -120,41 +120,6 @@ class OrderWorkflow:
             notices=[asking],
             opens_level=order.state.current_level,
             attributes=[*attributes, sa.REVIEW_LEVEL.value_set(order.state.current_level)],
-        )
-
-    async def _review(self) -> None:
-        order = self.order
-        creator = order.params.created_by
-        if await self.review.run():
-            await order.advance(
-                S.APPROVED,
-                SYSTEM,
-                "all review levels approved",
-                notices=[
-                    order_notice(
-                        Event.APPROVED,
-                        order.order_no,
-                        S.APPROVED,
-                        "approved at every review level",
-                        recipients=[creator],
-                    )
-                ],
-            )
-            return
-        rejection = self.review.rejection()
-        await order.advance(
-            S.REJECTED,
-            rejection.by,
-            rejection.comment,
-            notices=[
-                order_notice(
-                    Event.REJECTED,
-                    order.order_no,
-                    S.REJECTED,
-                    f"rejected by {rejection.by}: {rejection.comment}",
-                    recipients=[creator],
-                )
-            ],
         )
 
     async def _await_receipt(self) -> None:

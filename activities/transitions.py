@@ -1,0 +1,60 @@
+"""Writing a status transition: the history row, the order's status, the review level it
+opens and the notices it sends, in the caller's transaction. Shared by every activity whose
+change moves the order (a transition of its own, or the decision that ends a review)."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from activities.inputs import TransitionRecord
+from activities.outbox import write_notices
+from activities.review_levels import open_review_level
+from db.audit import append_audit, transition_kind
+from db.models import Order, StatusHistory
+
+
+async def write_transition(session: AsyncSession, order: Order, record: TransitionRecord) -> bool:
+    """Apply the transition to the (locked) order; False when it was written before.
+
+    The caller audits it with :func:`audit_transition` after its other writes, since the
+    audit append takes the chain's lock until the transaction ends.
+    """
+    inserted = await session.scalar(
+        insert(StatusHistory)
+        .values(
+            order_id=order.id,
+            seq=record.seq,
+            from_status=record.from_status,
+            to_status=record.to_status,
+            actor=record.actor,
+            reason=record.reason,
+            at=record.at,
+        )
+        .on_conflict_do_nothing(index_elements=["order_id", "seq"])
+        .returning(StatusHistory.id)
+    )
+    if inserted is None:
+        return False
+    order.status = record.to_status
+    order.held_from = record.held_from
+    if record.opens_level is not None:
+        await open_review_level(session, order, record.opens_level, record.at)
+    await write_notices(session, record.notices, order)
+    return True
+
+
+async def audit_transition(session: AsyncSession, record: TransitionRecord) -> None:
+    await append_audit(
+        session,
+        kind=transition_kind(record.from_status, record.to_status),
+        actor=record.actor,
+        order_no=record.order_no,
+        payload={
+            "from": record.from_status,
+            "to": record.to_status,
+            "reason": record.reason,
+            "seq": record.seq,
+        },
+        at=record.at,
+    )
