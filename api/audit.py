@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import schemas
-from api.services import decode_cursor, encode_cursor
+from api.paging import decode_cursor, encode_cursor
 from db.audit import GENESIS_HASH, entry_hash
 from db.models import AuditEntry
 

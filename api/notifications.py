@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import schemas
 from api.errors import NotFound
-from api.services import decode_cursor, encode_cursor
+from api.paging import decode_cursor, encode_cursor
 from db.models import Notification, Order, User, WebhookSubscription
 from domain.notifications import IN_APP, WEBHOOK
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from api import schemas
 from api.errors import NotFound
-from api.services import decode_cursor, encode_cursor
+from api.paging import decode_cursor, encode_cursor
 from api.visibility import Viewer, is_customer, own_customer
 from db.models import Customer, Order, ReviewNotice, StatusHistory, User
 from domain.progress import WorkOrderFacts, production_progress

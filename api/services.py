@@ -3,8 +3,6 @@ into workflow starts, updates and signals. Reading orders is ``api/order_records
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import uuid
 from datetime import UTC, datetime
@@ -50,18 +48,6 @@ _REFUSALS: dict[str, type[AppError]] = {
 
 def actor_of(user: User) -> Actor:
     return Actor(username=user.username, roles=list(user.roles))
-
-
-def encode_cursor(row_id: int) -> str:
-    """An opaque cursor for keyset paging: the id of the last row of a page."""
-    return base64.urlsafe_b64encode(str(row_id).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidRequest("cursor is not one this API returned") from None
 
 
 # ---------------------------------------------------------------------------- entering orders

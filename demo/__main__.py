@@ -11,11 +11,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from demo.api import Api, ApiError, ApiUnavailable
+from demo.moves import EVERY_USER, OPS, Demo, Outcome
 from demo.scenarios import (
-    EVERY_USER,
-    OPS,
-    Demo,
-    Outcome,
     Scenario,
     cancelled_in_production,
     from_stock,

@@ -10,6 +10,8 @@ package provides them locally:
   until a server answers.
 * :mod:`devstack.postgres` starts an embedded real PostgreSQL (the ``pgserver`` package) unless
   ``DATABASE_URL`` points at one already.
+* :mod:`devstack.processes` starts the stack's child processes, copies their output and stops
+  them by process group.
 * :mod:`devstack.run` wires it all together with the worker and the API (``python -m devstack
   run``).
 

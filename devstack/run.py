@@ -23,26 +23,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from devstack.paths import data_root, int_setting, project_root, setting
+from devstack.paths import data_root, int_setting, setting
 from devstack.postgres import PostgresError, PostgresHandle, ensure_postgres
+from devstack.processes import Child, Interrupted, Supervisor, log, terminate
 from devstack.temporal_cli import TemporalCliError, ensure_temporal_cli
 from devstack.temporal_server import dev_server_command, start_sdk_dev_server, wait_for_temporal
-
-T = TypeVar("T")
 
 DEMO_USERS: list[tuple[str, str]] = [
     ("sales1", "sales"),
@@ -59,8 +56,6 @@ DEMO_USERS: list[tuple[str, str]] = [
 DEMO_PASSWORD = "demo-pass"
 
 _STARTUP_TIMEOUT = 90.0  # seconds; generous for a 2-core machine booting everything at once
-_GRACE_SECONDS = 8.0  # how long a child may take to exit after SIGTERM before SIGKILL
-_PR_SET_PDEATHSIG = 1
 # The simulator's pace and failure rate under `make run`: quick enough to watch an order reach
 # its customer, and a carrier exception in every `make demo` (which ships four orders).
 _CARRIER_SIM_DEFAULTS = {"CARRIER_SIM_STEP_SECONDS": "5", "CARRIER_SIM_EXCEPTION_EVERY": "4"}
@@ -68,38 +63,6 @@ _CARRIER_SIM_DEFAULTS = {"CARRIER_SIM_STEP_SECONDS": "5", "CARRIER_SIM_EXCEPTION
 
 class StartupError(Exception):
     """Start-up cannot continue; the message is one sentence for the user."""
-
-
-class Interrupted(Exception):
-    """Ctrl-C, SIGTERM or SIGHUP arrived (or a child died) while starting up."""
-
-
-def _log(message: str) -> None:
-    print(f"devstack: {message}", flush=True)
-
-
-def _die_with_parent() -> None:
-    """In a freshly forked child: get SIGTERM if the supervisor itself is killed (Linux only).
-
-    The children run in their own sessions so that Ctrl-C does not hit them all at once; this
-    keeps them from outliving a supervisor that was killed without a chance to clean up.
-    """
-    if _libc_prctl is not None:
-        _libc_prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _load_prctl() -> Callable[..., int] | None:
-    # Loaded once in the parent: a forked child must not import or dlopen anything.
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
-_libc_prctl = _load_prctl()
 
 
 def port_in_use(port: int) -> bool:
@@ -116,25 +79,11 @@ def port_in_use(port: int) -> bool:
 
 
 @dataclass
-class Child:
-    """A process we started, with the task copying its output to our terminal."""
-
-    name: str
-    process: asyncio.subprocess.Process
-    pump: asyncio.Task[None] | None = None
-    #: Set once we asked it to stop: the dev server's shutdown chatter is not worth showing.
-    quiet: bool = False
-
-
-@dataclass
-class DevStack:
+class DevStack(Supervisor):
     """Everything ``run`` started, so that it can all be stopped again in the right order."""
 
-    stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
-    children: list[Child] = field(default_factory=list)
     postgres: PostgresHandle | None = None
     sdk_server: WorkflowEnvironment | None = None
-    exit_code: int = 0
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -163,23 +112,6 @@ class DevStack:
 
     # -- processes --------------------------------------------------------------------------
 
-    async def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
-        """Start ``argv`` in its own session, its output prefixed with ``name``."""
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=project_root(),
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-        child = Child(name, process)
-        child.pump = asyncio.create_task(_pump(child))
-        self.children.append(child)
-        return child
-
     async def run_step(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         """Run a one-shot command (migrations, seeding) to completion; fail start-up if it fails."""
         child = await self.spawn(name, argv, env)
@@ -189,25 +121,6 @@ class DevStack:
         self.children.remove(child)
         if code != 0:
             raise StartupError(f"`{' '.join(argv[1:])}` failed with exit code {code}.")
-
-    async def until_stopped(self, awaitable: Awaitable[T]) -> T:
-        """Await ``awaitable``, or raise :class:`Interrupted` if a stop is requested first."""
-        task: asyncio.Future[T] = asyncio.ensure_future(awaitable)
-        stop = asyncio.ensure_future(self.stop_requested.wait())
-        racing: list[asyncio.Future[Any]] = [task, stop]
-        await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if task.done():
-            return task.result()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-        raise Interrupted
-
-    def raise_if_stopped(self) -> None:
-        """Raise :class:`Interrupted` if a stop was requested while we were busy."""
-        if self.stop_requested.is_set():
-            raise Interrupted
 
     def child_env(self) -> dict[str, str]:
         """The environment for our children: ours plus where PostgreSQL and Temporal are."""
@@ -265,7 +178,7 @@ class DevStack:
         db_file = data_root() / "temporal" / "temporal.db"
         db_file.parent.mkdir(parents=True, exist_ok=True)
         if cli is not None:
-            _log(f"starting the Temporal dev server ({cli}) on 127.0.0.1:{self.temporal_port}")
+            log(f"starting the Temporal dev server ({cli}) on 127.0.0.1:{self.temporal_port}")
             argv = dev_server_command(
                 cli,
                 port=self.temporal_port,
@@ -274,7 +187,7 @@ class DevStack:
                 namespace=self.namespace,
             )
             return await self.spawn("temporal", argv, dict(os.environ))
-        _log("no Temporal CLI found; trying the Temporal SDK's download of the dev server")
+        log("no Temporal CLI found; trying the Temporal SDK's download of the dev server")
         try:
             self.sdk_server = await self.until_stopped(
                 start_sdk_dev_server(
@@ -287,7 +200,7 @@ class DevStack:
         except Interrupted:
             raise
         except Exception as exc:
-            _log(f"the download failed: {exc}")
+            log(f"the download failed: {exc}")
             raise StartupError(
                 "No Temporal dev server is available: install Go 1.25+ (the Temporal CLI is then "
                 "built once, automatically) or the Temporal CLI (on PATH, or set TEMPORAL_CLI)."
@@ -308,15 +221,15 @@ class DevStack:
             except TemporalCliError as exc:
                 await asyncio.sleep(0.05)
                 self.raise_if_stopped()
-                _log(f"{exc} Falling back to the Temporal SDK's download.")
+                log(f"{exc} Falling back to the Temporal SDK's download.")
             await asyncio.sleep(0.05)
             self.raise_if_stopped()
             temporal = await self.start_temporal(cli)
         else:
-            _log(f"using the Temporal server at {self.external_temporal} (TEMPORAL_ADDRESS)")
+            log(f"using the Temporal server at {self.external_temporal} (TEMPORAL_ADDRESS)")
             temporal = None
 
-        _log("starting PostgreSQL" if setting("DATABASE_URL") is None else "using DATABASE_URL")
+        log("starting PostgreSQL" if setting("DATABASE_URL") is None else "using DATABASE_URL")
         try:
             # Not interruptible on purpose: abandoning a half-started server would leak it.
             self.postgres = await asyncio.to_thread(ensure_postgres, data_root() / "postgres")
@@ -327,7 +240,7 @@ class DevStack:
 
         await self.run_step("migrate", [python, "-m", "db.migrate"], env)
 
-        _log(f"waiting for Temporal at {self.temporal_address}")
+        log(f"waiting for Temporal at {self.temporal_address}")
         try:
             await self.until_stopped(
                 wait_for_temporal(
@@ -408,20 +321,7 @@ class DevStack:
         ]
         print("\n".join(lines), flush=True)
 
-    # -- supervision and shutdown -----------------------------------------------------------
-
-    async def supervise(self) -> None:
-        """Return when a stop is requested or any child exits (which is then an error)."""
-        waits = {asyncio.create_task(c.process.wait()): c for c in self.children}
-        stop = asyncio.create_task(self.stop_requested.wait())
-        done, _ = await asyncio.wait([*waits, stop], return_when=asyncio.FIRST_COMPLETED)
-        for task in [*waits, stop]:
-            task.cancel()
-        for task in done:
-            if task in waits:
-                child = waits[task]
-                _log(f"{child.name} exited with code {child.process.returncode}; stopping")
-                self.exit_code = 1
+    # -- shutdown ---------------------------------------------------------------------------
 
     async def shutdown(self) -> None:
         """Stop everything we started: app processes, then Temporal, then PostgreSQL."""
@@ -429,9 +329,9 @@ class DevStack:
         servers = [c for c in self.children if c.name == "temporal"]
         started_something = bool(self.children or self.sdk_server or self.postgres)
         if started_something:
-            _log("stopping")
-        await asyncio.gather(*(_terminate(c) for c in apps))
-        await asyncio.gather(*(_terminate(c) for c in servers))
+            log("stopping")
+        await asyncio.gather(*(terminate(c) for c in apps))
+        await asyncio.gather(*(terminate(c) for c in servers))
         if self.sdk_server is not None:
             with contextlib.suppress(Exception):
                 await self.sdk_server.shutdown()
@@ -441,50 +341,7 @@ class DevStack:
             await asyncio.to_thread(self.postgres.stop)
             self.postgres = None
         if started_something:
-            _log("stopped")
-
-
-async def _pump(child: Child) -> None:
-    """Copy a child's output to our stdout, each line prefixed with the child's name."""
-    stream = child.process.stdout
-    assert stream is not None
-    prefix = f"{child.name:>8} | ".encode()
-    out = sys.stdout.buffer
-    while True:
-        try:
-            line = await stream.readline()
-        except ValueError:  # a single line longer than the stream's buffer limit
-            line = await stream.read(65536)
-        if not line:
-            return
-        if child.quiet:
-            continue
-        out.write(prefix + line if line.endswith(b"\n") else prefix + line + b"\n")
-        out.flush()
-
-
-async def _terminate(child: Child) -> None:
-    """SIGTERM a child's whole process group; SIGKILL it if it outlives the grace period."""
-    process = child.process
-    if process.returncode is None:
-        child.quiet = child.name == "temporal"
-        _signal_group(process.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), _GRACE_SECONDS)
-        except TimeoutError:
-            _log(f"{child.name} did not stop within {_GRACE_SECONDS:.0f}s; killing it")
-            _signal_group(process.pid, signal.SIGKILL)
-            await process.wait()
-    # Stragglers in its group (if any) go too; the group id is the child's pid.
-    _signal_group(process.pid, signal.SIGKILL)
-    if child.pump is not None:
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(child.pump, 2)
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
+            log("stopped")
 
 
 def _wrap(items: list[str], *, indent: str, width: int) -> list[str]:
@@ -525,7 +382,7 @@ async def _main() -> int:
     finally:
         # A second Ctrl-C must not abandon the shutdown half-way.
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, lambda: _log("already stopping, please wait"))
+            loop.add_signal_handler(sig, lambda: log("already stopping, please wait"))
         await stack.shutdown()
 
 

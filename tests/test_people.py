@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI, Request, Response
 
 from domain.signatures import signature_matches
+from tests.delegation_helpers import delegated
 from tests.factories import TWO_LEVEL_QTY, World, eventually
 from tests.live import serve
 from tests.test_auth import assert_error
-from tests.test_delegations import delegated
 from tests.test_lifecycle import ship_and_deliver
 
 

@@ -1,8 +1,7 @@
 """Stock: reserved on approval, made when short, shipped and released exactly once.
 
 What a planner sees in ``GET /products`` and on each order must add up: on-hand, reserved and
-available move only by the order's stock movements, never oversell, and a low-stock alert is
-raised once each time availability falls below the reorder point.
+available move only by the order's stock movements, and never oversell.
 """
 
 from __future__ import annotations
@@ -11,87 +10,25 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 
-from db.models import Order, Product, StockMovement
+from db.models import Order, StockMovement
 from tests.factories import World
+from tests.stock_helpers import (
+    approved,
+    assert_rebuilt_from_movements,
+    cancel,
+    moved,
+    movement_rows,
+    product_row,
+    stock_of,
+)
 
 # Thirty workflows share two CPU cores with the rest of the run.
 CROWD_TIMEOUT = 120
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-async def approved(world: World, order_no: str) -> None:
-    """One supervisor approval: every order here stays below the two-level threshold."""
-    await world.approve_levels(order_no, ["sup"])
-
-
-async def cancel(
-    world: World, order_no: str, *, as_: str = "sales", reason: str = "customer withdrew"
-) -> httpx.Response:
-    return await world.act(order_no, "cancel", as_=as_, json_body={"reason": reason})
-
-
-async def stock_of(world: World, sku: str) -> tuple[int, int, int]:
-    """(on hand, reserved, available) as ``GET /products`` shows them."""
-    product = await world.product(sku)
-    return product["stock_on_hand"], product["stock_reserved"], product["stock_available"]
-
-
-def moved(order: dict[str, Any], kind: str, sku: str | None = None) -> list[tuple[str, int]]:
-    """The order's movements of one kind, as (sku, quantity) in the order they happened."""
-    return [
-        (m["sku"], m["quantity"])
-        for m in order["stock_movements"]
-        if m["kind"] == kind and sku in (None, m["sku"])
-    ]
-
-
-async def movement_rows(world: World, sku: str) -> list[StockMovement]:
-    """Every stock movement of the product, straight from the table."""
-    async with world.sessions() as session:
-        rows = await session.scalars(
-            select(StockMovement).where(StockMovement.sku == sku).order_by(StockMovement.id)
-        )
-        return list(rows)
-
-
-async def product_row(world: World, sku: str) -> Product:
-    async with world.sessions() as session:
-        return await session.get_one(Product, sku)
-
-
-async def assert_rebuilt_from_movements(world: World, sku: str, initial_on_hand: int) -> None:
-    """On-hand and reserved are exactly what the movement ledger adds up to."""
-    rows = await movement_rows(world, sku)
-    total = {
-        kind: sum(r.quantity for r in rows if r.kind == kind) for kind in {r.kind for r in rows}
-    }
-    product = await product_row(world, sku)
-    assert initial_on_hand + total.get("produce", 0) - total.get("ship", 0) == product.stock_on_hand
-    assert (
-        total.get("reserve", 0) - total.get("release", 0) - total.get("ship", 0)
-        == product.stock_reserved
-    )
-
-
-async def low_stock_alerts(world: World, sku: str) -> list[dict[str, Any]]:
-    """The product's low-stock alerts as staff list them, newest first."""
-    response = await world.api.get(
-        "/api/v1/alerts",
-        params={"kind": "low_stock", "limit": 500},
-        headers=world["ops"].headers,
-    )
-    assert response.status_code == 200, response.text
-    return [alert for alert in response.json()["data"] if alert["sku"] == sku]
-
-
-def without_order(alert: dict[str, Any]) -> dict[str, Any]:
-    """The alert without its order number, which only the alert list carries."""
-    return {key: value for key, value in alert.items() if key != "order_no"}
 
 
 def allocated(order: dict[str, Any]) -> bool:
@@ -356,107 +293,3 @@ async def test_cancel_after_shipping_moves_no_stock(world: World) -> None:
     assert after["status"] == "SHIPPED"
     assert after["stock_movements"] == before["stock_movements"]
     await assert_rebuilt_from_movements(world, sku, initial_on_hand=5)
-
-
-# ---------------------------------------------------------------------------- low stock
-
-
-async def test_low_stock_alert_is_raised_once_per_dip(world: World) -> None:
-    sku = await world.add_product(stock=10, reorder_point=5)
-
-    async def order_of(quantity: int) -> str:
-        order_no = await world.new_order(lines=[{"sku": sku, "quantity": quantity}])
-        await approved(world, order_no)
-        await world.wait_for(order_no, "AWAITING_SHIPMENT")
-        return order_no
-
-    # Down to the reorder point itself: not below it yet.
-    await order_of(5)
-    product = await world.product(sku)
-    assert (product["stock_available"], product["low_stock"]) == (5, False)
-    assert product["low_stock_alert"] is None
-    assert await low_stock_alerts(world, sku) == []
-
-    dip = await order_of(2)
-    [alert] = await low_stock_alerts(world, sku)
-    assert (alert["kind"], alert["order_no"]) == ("low_stock", dip)
-    assert "3 available, below the reorder point of 5" in alert["message"]
-    product = await world.product(sku)
-    assert (product["stock_available"], product["low_stock"]) == (3, True)
-    assert without_order(product["low_stock_alert"]) == without_order(alert)
-
-    # A second order deeper into the same dip raises nothing new.
-    deeper = await order_of(1)
-    product = await world.product(sku)
-    assert (product["stock_available"], product["low_stock"]) == (2, True)
-    assert without_order(product["low_stock_alert"]) == without_order(alert)
-    assert await low_stock_alerts(world, sku) == [alert]
-
-    # Cancelling both brings availability back to the point: the dip is over.
-    for order_no in (dip, deeper):
-        assert (await cancel(world, order_no)).status_code == 200
-    product = await world.product(sku)
-    assert (product["stock_available"], product["low_stock"]) == (5, False)
-    assert product["low_stock_alert"] is None
-    assert await low_stock_alerts(world, sku) == [alert]
-
-    # The next dip is a new alert, listed first and shown on the product.
-    again = await order_of(1)
-    latest, earlier = await low_stock_alerts(world, sku)
-    assert (latest["order_no"], earlier) == (again, alert)
-    assert "4 available" in latest["message"]
-    product = await world.product(sku)
-    assert (product["stock_available"], product["low_stock"]) == (4, True)
-    assert without_order(product["low_stock_alert"]) == without_order(latest)
-
-
-async def test_product_low_stock_alert_names_the_order_that_caused_it(world: World) -> None:
-    sku = await world.add_product(stock=3, reorder_point=2)
-    order_no = await world.new_order(lines=[{"sku": sku, "quantity": 2}])
-    await approved(world, order_no)
-    await world.wait_for(order_no, "AWAITING_SHIPMENT")
-    [listed] = await low_stock_alerts(world, sku)
-    assert listed["order_no"] == order_no
-    assert (await world.product(sku))["low_stock_alert"] == listed
-
-
-async def test_units_made_for_an_order_in_a_dip_raise_no_second_alert(world: World) -> None:
-    sku = await world.add_product(stock=10, reorder_point=5)
-    first = await world.new_order(lines=[{"sku": sku, "quantity": 7}])
-    await approved(world, first)
-    await world.wait_for(first, "AWAITING_SHIPMENT")
-    [alert] = await low_stock_alerts(world, sku)
-
-    # The rest of the stock goes to a bigger order; what it lacks is made for it.
-    second = await world.new_order(lines=[{"sku": sku, "quantity": 20}])
-    await approved(world, second)
-    await world.finish_production(second)
-
-    # The made units went straight into the order's reservation: availability never came
-    # back up to the reorder point, so this is still the same dip with the same alert.
-    product = await world.product(sku)
-    assert (product["stock_on_hand"], product["stock_reserved"]) == (27, 27)
-    assert product["low_stock"] is True
-    assert await low_stock_alerts(world, sku) == [alert]
-
-
-async def test_stock_that_starts_below_the_reorder_point_shows_as_low(world: World) -> None:
-    """No movement happened yet, so no alert; the product still reads as low on stock."""
-    sku = await world.add_product(stock=2, reorder_point=5)
-    product = await world.product(sku)
-    assert (product["stock_available"], product["low_stock"]) == (2, True)
-    assert product["low_stock_alert"] is None
-
-
-async def test_customers_see_stock_but_not_whose_order_caused_an_alert(world: World) -> None:
-    sku = await world.add_product(stock=10, reorder_point=5)
-    order_no = await world.new_order(lines=[{"sku": sku, "quantity": 8}])
-    await world.approve_levels(order_no, ["sup"])
-    await world.wait_for(order_no, "AWAITING_SHIPMENT")
-    assert (await world.product(sku))["low_stock_alert"]["order_no"] == order_no
-
-    response = await world.api.get("/api/v1/products", headers=world["stranger"].headers)
-    assert response.status_code == 200
-    seen = next(p for p in response.json()["data"] if p["sku"] == sku)
-    assert (seen["stock_available"], seen["low_stock"]) == (2, True)
-    assert seen["low_stock_alert"] is None

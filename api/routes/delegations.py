@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from api import approvals, schemas
+from api import approvals, delegations, schemas
 from api.deps import CurrentUser, SessionDep, require_roles
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
 from db.models import User
@@ -30,7 +30,7 @@ async def create_delegation(
 ) -> schemas.DelegationPublic:
     """Lend your approval rights to a colleague of the same or a higher role for a period.
     While it runs they decide on your behalf; you may have one stand-in at a time."""
-    return await approvals.create_delegation(session, user, body)
+    return await delegations.create_delegation(session, user, body)
 
 
 @router.get("/delegations", response_model=schemas.Page[schemas.DelegationPublic])
@@ -41,7 +41,7 @@ async def list_delegations(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> schemas.Page[schemas.DelegationPublic]:
     """Delegations you gave or received, newest first; ops sees every delegation."""
-    return await approvals.list_delegations(session, user, limit=limit, cursor=cursor)
+    return await delegations.list_delegations(session, user, limit=limit, cursor=cursor)
 
 
 @router.delete(
@@ -53,7 +53,7 @@ async def revoke_delegation(
     delegation_id: int, user: CurrentUser, session: SessionDep
 ) -> schemas.DelegationPublic:
     """Revoke a delegation that has not ended; by its delegator or ops."""
-    return await approvals.revoke_delegation(session, user, delegation_id)
+    return await delegations.revoke_delegation(session, user, delegation_id)
 
 
 @router.get(

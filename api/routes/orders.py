@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from api import approvals, order_records, schemas, services, visibility
+from api import delegations, order_records, schemas, services, visibility
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep, require_roles
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
 from db.models import User
@@ -122,7 +122,9 @@ async def decide(
         services.actor_of(user),
         body.decision,
         body.comment,
-        delegated_roles=await approvals.delegated_roles(session, user.username, datetime.now(UTC)),
+        delegated_roles=await delegations.delegated_roles(
+            session, user.username, datetime.now(UTC)
+        ),
     )
     return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.decide, request)
 

@@ -1,0 +1,122 @@
+"""Request and response bodies of the API.
+
+One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
+``from api.schemas import OrderPublic`` work wherever a body is needed:
+
+* :mod:`api.schemas.common`: the page every list answers in, acceptance, reason bodies;
+* :mod:`api.schemas.auth`: the token and the signed-in user;
+* :mod:`api.schemas.reference`: order statuses, customers, products;
+* :mod:`api.schemas.orders`: entering an order and reading it;
+* :mod:`api.schemas.approvals`: review levels, decisions, the approval policy, delegations,
+  pending approvals;
+* :mod:`api.schemas.fulfilment`: production, stock, shipments, carrier events, alerts;
+* :mod:`api.schemas.notifications`: the in-app inbox and webhooks;
+* :mod:`api.schemas.audit`: the audit log and its verification.
+"""
+
+from api.schemas.approvals import (
+    CustomerHistoryPublic,
+    DecisionCreate,
+    DecisionPublic,
+    DelegationCreate,
+    DelegationPublic,
+    PendingApprovalPublic,
+    PendingLevelPublic,
+    PolicyPublic,
+    ReviewLevelPublic,
+    ReviewNoticeFiring,
+    ReviewNoticePublic,
+    ReviewPublic,
+)
+from api.schemas.audit import AuditEntryPublic, AuditVerification
+from api.schemas.auth import Token, UserPublic
+from api.schemas.common import Accepted, OptionalReasonBody, Page, ReasonBody
+from api.schemas.fulfilment import (
+    AlertPublic,
+    CarrierEventCreate,
+    ProductionEventCreate,
+    ProductionLinePublic,
+    ProductionPublic,
+    ProductionRecordPublic,
+    ProgressPublic,
+    QueuedWorkOrderPublic,
+    ShipmentPublic,
+    StepPublic,
+    StockMovementPublic,
+    TrackingEventPublic,
+    WorkOrderPublic,
+)
+from api.schemas.notifications import (
+    NotificationPublic,
+    WebhookDeliveryPublic,
+    WebhookSubscriptionCreate,
+    WebhookSubscriptionCreated,
+    WebhookSubscriptionPublic,
+)
+from api.schemas.orders import (
+    HistoryPublic,
+    OrderCreate,
+    OrderLineCreate,
+    OrderLinePublic,
+    OrderPublic,
+    OrderSummary,
+)
+from api.schemas.reference import (
+    CustomerPublic,
+    OrderStatusPublic,
+    ProductPublic,
+    RoutingStepPublic,
+    StatusLabel,
+)
+
+__all__ = [
+    "Accepted",
+    "AlertPublic",
+    "AuditEntryPublic",
+    "AuditVerification",
+    "CarrierEventCreate",
+    "CustomerHistoryPublic",
+    "CustomerPublic",
+    "DecisionCreate",
+    "DecisionPublic",
+    "DelegationCreate",
+    "DelegationPublic",
+    "HistoryPublic",
+    "NotificationPublic",
+    "OptionalReasonBody",
+    "OrderCreate",
+    "OrderLineCreate",
+    "OrderLinePublic",
+    "OrderPublic",
+    "OrderStatusPublic",
+    "OrderSummary",
+    "Page",
+    "PendingApprovalPublic",
+    "PendingLevelPublic",
+    "PolicyPublic",
+    "ProductPublic",
+    "ProductionEventCreate",
+    "ProductionLinePublic",
+    "ProductionPublic",
+    "ProductionRecordPublic",
+    "ProgressPublic",
+    "QueuedWorkOrderPublic",
+    "ReasonBody",
+    "ReviewLevelPublic",
+    "ReviewNoticeFiring",
+    "ReviewNoticePublic",
+    "ReviewPublic",
+    "RoutingStepPublic",
+    "ShipmentPublic",
+    "StatusLabel",
+    "StepPublic",
+    "StockMovementPublic",
+    "Token",
+    "TrackingEventPublic",
+    "UserPublic",
+    "WebhookDeliveryPublic",
+    "WebhookSubscriptionCreate",
+    "WebhookSubscriptionCreated",
+    "WebhookSubscriptionPublic",
+    "WorkOrderPublic",
+]

@@ -1,0 +1,34 @@
+"""Shapes every area of the API shares: the page every list answers in, the answer to
+a request accepted for later processing, and the bodies that carry a reason."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """Every list answers in this shape; ``next_cursor`` is null on the last page."""
+
+    data: list[T]
+    next_cursor: str | None = None
+
+
+class Accepted(BaseModel):
+    accepted: bool = True
+    detail: str
+
+
+class ReasonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OptionalReasonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)

@@ -1,0 +1,82 @@
+"""Orders: what sales enters, and the order as everyone reads it, with its review,
+production, stock, shipment and history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.approvals import ReviewPublic
+from api.schemas.fulfilment import (
+    ProductionPublic,
+    ProductionRecordPublic,
+    ShipmentPublic,
+    StockMovementPublic,
+)
+from api.schemas.reference import StatusLabel
+
+
+class OrderLineCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0, le=1_000_000)
+    unit_price: Decimal | None = Field(
+        default=None,
+        gt=0,
+        max_digits=12,
+        decimal_places=2,
+        description="Leave out to take the price list's price.",
+    )
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int
+    lines: list[OrderLineCreate] = Field(min_length=1, max_length=200)
+
+
+class OrderLinePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    line_no: int
+    sku: str
+    quantity: int
+    unit_price: Decimal | None
+    amount: Decimal | None
+    reserved_qty: int = Field(description="Units reserved from stock when the order was approved.")
+    produce_qty: int = Field(description="Units production makes because stock was short.")
+
+
+class HistoryPublic(BaseModel):
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+class OrderSummary(BaseModel):
+    order_no: str
+    status: str
+    status_label: StatusLabel
+    held_from: str | None
+    customer_id: int
+    total: Decimal | None
+    currency: str
+    created_by: str
+    created_at: datetime
+
+
+class OrderPublic(OrderSummary):
+    lines: list[OrderLinePublic]
+    rejection_reasons: list[str]
+    review: ReviewPublic | None
+    production: ProductionPublic | None
+    production_records: list[ProductionRecordPublic]
+    stock_movements: list[StockMovementPublic]
+    shipment: ShipmentPublic | None
+    history: list[HistoryPublic]

@@ -1,0 +1,61 @@
+"""SQLAlchemy models: the projection of every order that activities write and the API reads.
+
+One module per area, every model re-exported here, so ``from db.models import Order`` works
+wherever a model is needed and Alembic sees every table through ``Base.metadata``:
+
+* :mod:`db.models.base`: the declarative base, the constraint naming convention, shared types;
+* :mod:`db.models.reference`: customers, products with their stock and routing, production
+  lines, users;
+* :mod:`db.models.orders`: orders, their lines and status history;
+* :mod:`db.models.approvals`: the approval policy, review levels, decisions, review notices,
+  delegations;
+* :mod:`db.models.fulfilment`: work orders and their steps, shop-floor reports, shipments, the
+  stock ledger, alerts;
+* :mod:`db.models.notifications`: the notification outbox and webhook subscriptions;
+* :mod:`db.models.audit`: the hash-chained audit log.
+"""
+
+from db.models.approvals import ApprovalPolicy, Decision, Delegation, ReviewLevel, ReviewNotice
+from db.models.audit import AuditEntry
+from db.models.base import NAMING_CONVENTION, Base, Money
+from db.models.fulfilment import (
+    Alert,
+    ProductionEvent,
+    Shipment,
+    ShipmentEvent,
+    StockMovement,
+    WorkOrder,
+    WorkOrderStep,
+)
+from db.models.notifications import Notification, WebhookSubscription
+from db.models.orders import Order, OrderLine, StatusHistory
+from db.models.reference import Customer, Product, ProductionLine, RoutingStep, User
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Alert",
+    "ApprovalPolicy",
+    "AuditEntry",
+    "Base",
+    "Customer",
+    "Decision",
+    "Delegation",
+    "Money",
+    "Notification",
+    "Order",
+    "OrderLine",
+    "Product",
+    "ProductionEvent",
+    "ProductionLine",
+    "ReviewLevel",
+    "ReviewNotice",
+    "RoutingStep",
+    "Shipment",
+    "ShipmentEvent",
+    "StatusHistory",
+    "StockMovement",
+    "User",
+    "WebhookSubscription",
+    "WorkOrder",
+    "WorkOrderStep",
+]
