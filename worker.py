@@ -66,11 +66,14 @@ async def ensure_delivery_workflows(client: Client, settings: Settings) -> None:
 
 
 def worker_engine(settings: Settings) -> AsyncEngine:
-    """The worker's connections: one for every activity it may run at once."""
+    """The worker's connections: one for every activity it may run at once. No ping on
+    checkout: an activity that meets a connection the database dropped fails that attempt,
+    and Temporal retries it."""
     return create_engine(
         settings.sqlalchemy_url,
         pool_size=settings.worker_activity_slots + settings.worker_local_activity_slots,
         max_overflow=0,
+        pre_ping=False,
     )
 
 

@@ -199,6 +199,8 @@ class CarrierEventRecord:
     location: str | None
     occurred_at: datetime
     detail: str | None = None
+    # The transition the event causes (a delivery), written in the same transaction.
+    transition: TransitionRecord | None = None
 
 
 @dataclass

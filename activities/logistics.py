@@ -23,8 +23,9 @@ from activities.inputs import (
     DispatchRecord,
     ShipmentBooking,
 )
-from activities.records import lock_order
+from activities.records import lock_order, lock_order_row
 from activities.stock import move_stock
+from activities.transitions import audit_transition, write_transition
 from db.models import Alert, Order, Product, Shipment, ShipmentEvent
 
 
@@ -92,8 +93,15 @@ class LogisticsActivities:
 
     @activity.defn
     async def record_carrier_event(self, record: CarrierEventRecord) -> None:
-        """Add a tracking event once; the shipment shows the latest by occurrence time."""
+        """Add a tracking event once; the shipment shows the latest by occurrence time. A
+        delivery that moves the order on is written with its transition."""
         async with self.sessions.begin() as session:
+            # The order's row first, as every activity of the order takes its locks.
+            order = (
+                await lock_order_row(session, record.transition.order_no)
+                if record.transition is not None
+                else None
+            )
             shipment = (
                 await session.scalars(
                     select(Shipment)
@@ -113,33 +121,14 @@ class LogisticsActivities:
                 .on_conflict_do_nothing(index_elements=["shipment_id", "status", "occurred_at"])
                 .returning(ShipmentEvent.id)
             )
-            if inserted is None:
-                return
-            latest = (
-                await session.scalars(
-                    select(ShipmentEvent)
-                    .where(ShipmentEvent.shipment_id == shipment.id)
-                    .order_by(ShipmentEvent.occurred_at.desc())
-                    .limit(1)
-                )
-            ).one()
-            if shipment.status != "cancelled":
-                shipment.status = latest.status
-            if record.status == "delivered":
-                shipment.delivered_at = _earliest(shipment.delivered_at, record.occurred_at)
-            if record.status == "exception":
-                session.add(
-                    Alert(
-                        key=f"carrier-exception:{inserted}",
-                        kind="carrier_exception",
-                        order_id=shipment.order_id,
-                        message=(
-                            f"{record.tracking_no}: {record.detail or 'carrier exception'}"
-                            + (f" at {record.location}" if record.location else "")
-                        ),
-                        at=record.occurred_at,
-                    )
-                )
+            if inserted is not None:
+                await _follow_timeline(session, shipment, record, inserted)
+            if (
+                order is not None
+                and record.transition is not None
+                and await write_transition(session, order, record.transition)
+            ):
+                await audit_transition(session, record.transition)
 
     @activity.defn
     async def cancel_shipment(self, record: CancellationRecord) -> Compensation:
@@ -158,6 +147,37 @@ class LogisticsActivities:
             shipment.status = "cancelled"
             shipment.cancelled_at = record.at
             return Compensation(f"called off shipment {shipment.tracking_no}")
+
+
+async def _follow_timeline(
+    session: AsyncSession, shipment: Shipment, record: CarrierEventRecord, event_id: int
+) -> None:
+    """The shipment takes the status of its latest event; an exception raises an alert."""
+    latest = (
+        await session.scalars(
+            select(ShipmentEvent)
+            .where(ShipmentEvent.shipment_id == shipment.id)
+            .order_by(ShipmentEvent.occurred_at.desc())
+            .limit(1)
+        )
+    ).one()
+    if shipment.status != "cancelled":
+        shipment.status = latest.status
+    if record.status == "delivered":
+        shipment.delivered_at = _earliest(shipment.delivered_at, record.occurred_at)
+    if record.status == "exception":
+        session.add(
+            Alert(
+                key=f"carrier-exception:{event_id}",
+                kind="carrier_exception",
+                order_id=shipment.order_id,
+                message=(
+                    f"{record.tracking_no}: {record.detail or 'carrier exception'}"
+                    + (f" at {record.location}" if record.location else "")
+                ),
+                at=record.occurred_at,
+            )
+        )
 
 
 def _earliest(current: datetime | None, candidate: datetime) -> datetime:

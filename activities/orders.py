@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from temporalio import activity
 
 from activities.inputs import TransitionRecord, ValidationOutcome
-from activities.records import lock_order
+from activities.records import lock_order, lock_order_row
 from activities.review import plan_review
 from activities.transitions import audit_transition, write_transition
 from db.models import Customer, Order, Product
@@ -33,7 +33,7 @@ class OrderActivities:
     async def record_transition(self, record: TransitionRecord) -> None:
         """One status change, with the review level it opens and the notices it sends."""
         async with self.sessions.begin() as session:
-            order = await lock_order(session, record.order_no)
+            order = await lock_order_row(session, record.order_no)
             if await write_transition(session, order, record):
                 await audit_transition(session, record)
 

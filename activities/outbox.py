@@ -10,10 +10,11 @@ transaction commits, and only then.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, or_, select, text
+from sqlalchemy import ColumnElement, Row, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
@@ -44,8 +45,19 @@ def check_notice(notice: NoticeRequest) -> None:
         )
 
 
+class OrderKeys(Protocol):
+    """What the outbox needs of the order a notice is about (an ``Order``, or a light row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def order_no(self) -> str: ...
+    @property
+    def customer_id(self) -> int: ...
+
+
 async def write_notices(
-    session: AsyncSession, notices: list[NoticeRequest], order: Order | None = None
+    session: AsyncSession, notices: list[NoticeRequest], order: OrderKeys | None = None
 ) -> None:
     """Write each notice's rows in the caller's transaction; the caller commits."""
     for notice in notices:
@@ -53,7 +65,7 @@ async def write_notices(
 
 
 async def write_notice(
-    session: AsyncSession, notice: NoticeRequest, order: Order | None = None
+    session: AsyncSession, notice: NoticeRequest, order: OrderKeys | None = None
 ) -> None:
     """Write the event's rows on every channel in the caller's transaction.
 
@@ -62,21 +74,25 @@ async def write_notice(
     check_notice(notice)
     if notice.order_no and (order is None or order.order_no != notice.order_no):
         order = (
-            await session.scalars(select(Order).where(Order.order_no == notice.order_no))
+            await session.execute(
+                select(Order.id, Order.order_no, Order.customer_id).where(
+                    Order.order_no == notice.order_no
+                )
+            )
         ).one_or_none()
     now = datetime.now(UTC)
     subject = notice.subject[:SUBJECT_LIMIT]
     users = await _recipients(session, notice, order)
-    subscriptions = list(
-        await session.scalars(
-            select(WebhookSubscription)
+    subscriptions = (
+        await session.execute(
+            select(WebhookSubscription.id, WebhookSubscription.url)
             .where(
                 WebhookSubscription.active,
                 WebhookSubscription.events.contains([notice.event]),
             )
             .order_by(WebhookSubscription.id)
         )
-    )
+    ).all()
 
     def row(key: str, channel: str, status: str, **fields: Any) -> dict[str, Any]:
         # Every row names every column: a multi-row INSERT takes one set of columns.
@@ -153,8 +169,8 @@ async def write_notice(
 
 
 async def _recipients(
-    session: AsyncSession, notice: NoticeRequest, order: Order | None
-) -> list[User]:
+    session: AsyncSession, notice: NoticeRequest, order: OrderKeys | None
+) -> Sequence[Row[str, str | None]]:
     """Active users named, holding a named role or (if asked) belonging to the order's
     customer; never the excluded ones."""
     who: list[ColumnElement[bool]] = []
@@ -165,8 +181,8 @@ async def _recipients(
     if notice.order_customer and order is not None:
         who.append(User.customer_id == order.customer_id)
     if not who:
-        return []
-    query = select(User).where(User.active, or_(*who))
+        return ()
+    query = select(User.username, User.email).where(User.active, or_(*who))
     if notice.exclude:
         query = query.where(User.username.not_in(notice.exclude))
-    return list(await session.scalars(query.order_by(User.username)))
+    return (await session.execute(query.order_by(User.username))).all()

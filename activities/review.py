@@ -25,7 +25,7 @@ from activities.inputs import (
     ReviewPlan,
 )
 from activities.outbox import write_notices
-from activities.records import find_order, lock_order
+from activities.records import find_order_row, lock_order, lock_order_row
 from activities.review_levels import open_review_level
 from activities.transitions import audit_transition, write_transition
 from db.audit import append_audit
@@ -147,7 +147,7 @@ class ReviewActivities:
         """A decision and what it does, committed together: the next level opens for its
         approvers, or the last approval or a rejection moves the order on."""
         async with self.sessions.begin() as session:
-            order = await lock_order(session, record.order_no)
+            order = await lock_order_row(session, record.order_no)
             inserted = await session.scalar(
                 insert(Decision)
                 .values(
@@ -172,7 +172,7 @@ class ReviewActivities:
                 )
             )
             if record.opens_level is not None:
-                await open_review_level(session, order, record.opens_level, record.at)
+                await open_review_level(session, order.id, record.opens_level, record.at)
             await write_notices(session, record.notices, order)
             moved = record.transition is not None and await write_transition(
                 session, order, record.transition
@@ -200,7 +200,7 @@ class ReviewActivities:
         """Address a reminder, escalation or expiry to every active user of the role, once per
         round, and audit the firing; answers who got it."""
         async with self.sessions.begin() as session:
-            order = await find_order(session, notice.order_no)
+            order = await find_order_row(session, notice.order_no)
             recipients = list(
                 await session.scalars(
                     select(User.username)

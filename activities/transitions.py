@@ -4,17 +4,20 @@ change moves the order (a transition of its own, or the decision that ends a rev
 
 from __future__ import annotations
 
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.inputs import TransitionRecord
-from activities.outbox import write_notices
+from activities.outbox import OrderKeys, write_notices
 from activities.review_levels import open_review_level
 from db.audit import append_audit, transition_kind
 from db.models import Order, StatusHistory
 
 
-async def write_transition(session: AsyncSession, order: Order, record: TransitionRecord) -> bool:
+async def write_transition(
+    session: AsyncSession, order: OrderKeys, record: TransitionRecord
+) -> bool:
     """Apply the transition to the (locked) order; False when it was written before.
 
     The caller audits it with :func:`audit_transition` after its other writes, since the
@@ -36,10 +39,13 @@ async def write_transition(session: AsyncSession, order: Order, record: Transiti
     )
     if inserted is None:
         return False
-    order.status = record.to_status
-    order.held_from = record.held_from
+    await session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(status=record.to_status, held_from=record.held_from, updated_at=func.now())
+    )
     if record.opens_level is not None:
-        await open_review_level(session, order, record.opens_level, record.at)
+        await open_review_level(session, order.id, record.opens_level, record.at)
     await write_notices(session, record.notices, order)
     return True
 

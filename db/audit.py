@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry
@@ -74,8 +74,9 @@ async def append_audit(
     order_no: str | None,
     payload: dict[str, Any],
     at: datetime,
-) -> AuditEntry:
-    """Append one row to the chain in the caller's transaction; the caller commits.
+) -> int:
+    """Append one row to the chain in the caller's transaction and answer its id; the caller
+    commits.
 
     Appends take turns on a lock held until the caller's transaction ends, so call this last,
     after every row lock the transaction needs: that keeps the wait short and rules out
@@ -88,18 +89,21 @@ async def append_audit(
         select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     )
     prev_hash = prev_hash or GENESIS_HASH
-    entry = AuditEntry(
-        at=at,
-        actor=actor,
-        kind=kind,
-        order_no=order_no,
-        payload=stored,
-        prev_hash=prev_hash,
-        hash=entry_hash(prev_hash, at, actor, kind, order_no, stored),
+    entry_id = await session.scalar(
+        insert(AuditEntry)
+        .values(
+            at=at,
+            actor=actor,
+            kind=kind,
+            order_no=order_no,
+            payload=stored,
+            prev_hash=prev_hash,
+            hash=entry_hash(prev_hash, at, actor, kind, order_no, stored),
+        )
+        .returning(AuditEntry.id)
     )
-    session.add(entry)
-    await session.flush()
-    return entry
+    assert entry_id is not None
+    return entry_id
 
 
 def _as_text(value: object) -> str:

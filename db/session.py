@@ -10,9 +10,13 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, pre_ping: bool = True
+) -> AsyncEngine:
+    """``pre_ping`` tests each connection as it leaves the pool (a round trip), so a request
+    never meets one the database dropped; callers that retry anyway may skip it."""
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+        url, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=max_overflow
     )
 
 

@@ -178,7 +178,7 @@ async def test_payloads_keep_their_hash_through_postgresql(world: World) -> None
             at=at,
         )
     async with world.sessions() as session:
-        stored = await session.get_one(AuditEntry, appended.id)
+        stored = await session.get_one(AuditEntry, appended)
     assert stored.payload["limit"] == "99999.99"
     assert stored.payload["starts_at"] == "2026-12-01T08:30:00.123456+00:00"
     assert stored.hash == entry_hash(

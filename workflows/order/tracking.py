@@ -9,13 +9,19 @@ with workflow.unsafe.imports_passed_through():
     from activities.inputs import CarrierEventRecord
     from activities.logistics import LogisticsActivities
     from domain.actors import CARRIER, SYSTEM
-    from domain.notifications import NotificationEvent, customer_notice, order_notice
+    from domain.notifications import (
+        NoticeRequest,
+        NotificationEvent,
+        customer_notice,
+        order_notice,
+    )
     from domain.roles import Role
     from domain.statuses import TERMINAL, OrderStatus
     from workflows.messages import CarrierUpdate
     from workflows.order.context import OrderContext
 
 S = OrderStatus
+DELIVERED_REASON = "carrier reported delivery"
 
 
 class CarrierTracking:
@@ -23,22 +29,20 @@ class CarrierTracking:
         self.order = order
 
     async def await_delivery(self) -> None:
-        """Main flow, SHIPPED: wait for the carrier to report the delivery."""
+        """Main flow, SHIPPED: wait for the carrier to report the delivery. A delivery
+        reported while the order is on hold moves it on once ops resumes it."""
         order = self.order
         await order.wait(lambda: order.state.delivered)
-        await order.advance(
+        if order.stage() == S.SHIPPED:
+            await order.advance(S.DELIVERED, SYSTEM, DELIVERED_REASON, notices=[self._delivered()])
+
+    def _delivered(self) -> NoticeRequest:
+        return customer_notice(
+            NotificationEvent.DELIVERED,
+            self.order.order_no,
             S.DELIVERED,
-            SYSTEM,
-            "carrier reported delivery",
-            notices=[
-                customer_notice(
-                    NotificationEvent.DELIVERED,
-                    order.order_no,
-                    S.DELIVERED,
-                    "delivered; please confirm receipt",
-                    order.params.created_by,
-                )
-            ],
+            "delivered; please confirm receipt",
+            self.order.params.created_by,
         )
 
     async def on_event(self, update: CarrierUpdate) -> None:
@@ -57,19 +61,24 @@ class CarrierTracking:
         if newest:
             state.latest_tracking_at = update.occurred_at
         async with order.lock:
-            await order.project(
-                LogisticsActivities.record_carrier_event,
-                CarrierEventRecord(
-                    update.tracking_no,
-                    update.status,
-                    update.location,
-                    update.occurred_at,
-                    update.detail,
-                ),
+            record = CarrierEventRecord(
+                update.tracking_no,
+                update.status,
+                update.location,
+                update.occurred_at,
+                update.detail,
             )
             if update.status == "delivered":
                 state.delivered = True
-            elif update.status == "exception" and newest and state.status == S.SHIPPED:
+                if state.status == S.SHIPPED:
+                    # The delivery and the order's move to DELIVERED commit together.
+                    record.transition = order.begin_transition(
+                        S.DELIVERED, SYSTEM, DELIVERED_REASON, notices=[self._delivered()]
+                    )
+            await order.project(LogisticsActivities.record_carrier_event, record)
+            if record.transition is not None:
+                order.transition_recorded(record.transition)
+            if update.status == "exception" and newest and state.status == S.SHIPPED:
                 reason = update.detail or "no reason given"
                 state.held_from = state.status
                 state.carrier_hold = True

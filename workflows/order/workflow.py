@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.inputs import ValidationOutcome
     from activities.orders import OrderActivities
     from domain.actors import SYSTEM
-    from domain.notifications import NotificationEvent, customer_notice
+    from domain.notifications import NoticeRequest, NotificationEvent, customer_notice
     from domain.refusals import conflict
     from domain.statuses import TERMINAL, OrderStatus, can_cancel, can_hold
     from workflows import search_attributes as sa
@@ -123,31 +123,30 @@ class OrderWorkflow:
         )
 
     async def _await_receipt(self) -> None:
-        """DELIVERED: the customer confirms receipt, or it is confirmed automatically."""
+        """DELIVERED: the customer confirms receipt (the update completes the order), or it
+        is confirmed automatically once ``auto_confirm_after`` has passed."""
         order = self.order
         state = order.state
         waited = workflow.now() - state.since
         left = timedelta(seconds=order.params.timers.auto_confirm_after) - waited
         confirmed = await order.wait(
-            lambda: state.confirm_request is not None, timeout=max(left, timedelta(0))
+            lambda: state.status != S.DELIVERED, timeout=max(left, timedelta(0))
         )
-        if confirmed and state.confirm_request is not None:
-            actor, reason = state.confirm_request.actor.username, "receipt confirmed"
-        else:
-            actor, reason = SYSTEM, "auto-confirmed: no confirmation in time"
-        await order.advance(
+        if not confirmed:
+            await order.advance(
+                S.COMPLETED,
+                SYSTEM,
+                "auto-confirmed: no confirmation in time",
+                notices=[self._completed()],
+            )
+
+    def _completed(self) -> NoticeRequest:
+        return customer_notice(
+            Event.COMPLETED,
+            self.order.order_no,
             S.COMPLETED,
-            actor,
-            reason,
-            notices=[
-                customer_notice(
-                    Event.COMPLETED,
-                    order.order_no,
-                    S.COMPLETED,
-                    "completed",
-                    order.params.created_by,
-                )
-            ],
+            "completed",
+            self.order.params.created_by,
         )
 
     # ------------------------------------------------------------------ query
@@ -270,10 +269,16 @@ class OrderWorkflow:
     @workflow.update
     async def confirm_delivery(self, request: ActionRequest) -> UpdateAck:
         order = self.order
-        with refusing():
-            self._check_confirm()
-        order.state.confirm_request = request
-        await workflow.wait_condition(lambda: order.state.status == S.COMPLETED and order.settled())
+        async with order.lock:
+            with refusing():
+                self._check_confirm()
+            order.state.confirm_request = request
+            await order.record_transition(
+                S.COMPLETED,
+                request.actor.username,
+                request.reason,
+                notices=[self._completed()],
+            )
         return order.ack()
 
     @confirm_delivery.validator
