@@ -3,9 +3,10 @@ into workflow starts, updates and signals. Reading orders is ``api/order_records
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -38,6 +39,9 @@ from domain.statuses import OrderStatus
 from workflows import search_attributes as sa
 from workflows.messages import Actor, OrderTimers, OrderWorkflowInput, workflow_id_for
 from workflows.order import OrderWorkflow
+
+# How long entering an order waits for its validation before answering with it as CREATED.
+VALIDATION_WAIT = timedelta(seconds=5)
 
 _REFUSALS: dict[str, type[AppError]] = {
     RefusalKind.FORBIDDEN.value: Forbidden,
@@ -128,7 +132,8 @@ async def _order_for_key(session: AsyncSession, username: str, key: str) -> Orde
     ).one_or_none()
 
 
-async def _start_workflow(temporal: Client, settings: Settings, order: Order) -> None:
+def _start_options(settings: Settings, order: Order) -> dict[str, Any]:
+    """How an order's workflow is started: its input, id, queue and what ops see of it."""
     params = OrderWorkflowInput(
         order_no=order.order_no,
         created_by=order.created_by,
@@ -141,29 +146,51 @@ async def _start_workflow(temporal: Client, settings: Settings, order: Order) ->
         ),
         history_limit=settings.order_history_limit,
     )
-    # A workflow that already ran to its end is not started again.
-    with contextlib.suppress(WorkflowAlreadyStartedError):
-        await temporal.start_workflow(
-            OrderWorkflow.run,
-            params,
-            id=workflow_id_for(order.order_no),
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.ORDER_STATUS, OrderStatus.CREATED.value),
-                    SearchAttributePair(sa.CUSTOMER_ID, str(order.customer_id)),
-                    SearchAttributePair(sa.ORDER_TOTAL, float(order.total or 0)),
-                    SearchAttributePair(sa.REVIEW_LEVEL, 0),
-                    SearchAttributePair(sa.ESCALATED, False),
-                ]
+    return {
+        "args": [params],
+        "id": workflow_id_for(order.order_no),
+        "task_queue": settings.task_queue,
+        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        "search_attributes": TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.ORDER_STATUS, OrderStatus.CREATED.value),
+                SearchAttributePair(sa.CUSTOMER_ID, str(order.customer_id)),
+                SearchAttributePair(sa.ORDER_TOTAL, float(order.total or 0)),
+                SearchAttributePair(sa.REVIEW_LEVEL, 0),
+                SearchAttributePair(sa.ESCALATED, False),
+            ]
+        ),
+        "static_summary": (
+            f"Sales order {order.order_no} for customer {order.customer_id}, "
+            f"{len(order.lines)} line(s), entered by {order.created_by}"
+        ),
+    }
+
+
+async def _start_workflow(temporal: Client, settings: Settings, order: Order) -> None:
+    """Start the order's workflow and wait (a bounded while) until it validated the order,
+    so the caller reads it under review or rejected.
+
+    One call to Temporal does both (update-with-start). When validation takes longer than
+    ``VALIDATION_WAIT`` (no worker is running, say) the order answers as CREATED and
+    validation goes on; a workflow that already ran to its end is not started again.
+    """
+    options = _start_options(settings, order)
+    start = WithStartWorkflowOperation(OrderWorkflow.run, **options)
+    try:
+        await asyncio.wait_for(
+            temporal.execute_update_with_start_workflow(
+                OrderWorkflow.validated, start_workflow_operation=start
             ),
-            static_summary=(
-                f"Sales order {order.order_no} for customer {order.customer_id}, "
-                f"{len(order.lines)} line(s), entered by {order.created_by}"
-            ),
+            VALIDATION_WAIT.total_seconds(),
         )
+    except WorkflowAlreadyStartedError:
+        pass
+    except TimeoutError:
+        # Whether or not the start got through before the wait ran out, make sure it runs.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await temporal.start_workflow(OrderWorkflow.run, **options)
 
 
 # ---------------------------------------------------------------------------- acting on orders

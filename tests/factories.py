@@ -75,7 +75,7 @@ class World:
     async def add_customer(self, *, credit_limit: str = "10000000", active: bool = True) -> int:
         async with self.sessions.begin() as session:
             customer = Customer(
-                code=f"C-{self.tag}-{uuid.uuid4().hex[:4]}".upper(),
+                code=f"C-{self.tag}-{uuid.uuid4().hex[:8]}".upper(),
                 name=f"Customer {self.tag}",
                 credit_limit=Decimal(credit_limit),
                 active=active,
@@ -97,7 +97,7 @@ class World:
     ) -> str:
         """A product made only on ``lines`` (by default this test's own line), so that tests
         never compete for the same line calendar."""
-        sku = f"SKU-{self.tag}-{uuid.uuid4().hex[:4]}".upper()
+        sku = f"SKU-{self.tag}-{uuid.uuid4().hex[:8]}".upper()
         async with self.sessions.begin() as session:
             session.add(
                 Product(
@@ -118,7 +118,7 @@ class World:
         return sku
 
     async def add_line(self, units_per_hour: str | Decimal = "60", *, name: str = "") -> str:
-        code = f"L-{self.tag}-{uuid.uuid4().hex[:4]}".upper()
+        code = f"L-{self.tag}-{uuid.uuid4().hex[:8]}".upper()
         async with self.sessions.begin() as session:
             session.add(
                 ProductionLine(

@@ -144,3 +144,22 @@ async def test_an_order_for_a_customer_that_does_not_exist_is_refused(world: Wor
     assert await world.order_nos(missing_customer) == []
     newest_after = await world.api.get(ORDERS, params={"limit": 1}, headers=world["ops"].headers)
     assert newest_after.json()["data"] == newest_before.json()["data"]
+
+
+async def test_entering_an_order_answers_once_it_is_validated(world: World) -> None:
+    """Sales learns at once whether the order went to review, at which levels, or why not."""
+    entered = await world.create_order(200)
+    assert entered.status_code == 201, entered.text
+    order = entered.json()
+    assert order["status"] == "UNDER_REVIEW"
+    assert [(level["role"], level["status"]) for level in order["review"]["levels"]] == [
+        ("supervisor", "pending"),
+        ("manager", "waiting"),
+    ]
+    assert order["total"] == "20000.00"
+
+    poor = await world.add_customer(credit_limit="500")
+    refused = await world.create_order(10, customer_id=poor)
+    assert refused.status_code == 201, refused.text
+    assert refused.json()["status"] == "REJECTED"
+    assert "credit" in reasons_text(refused.json())

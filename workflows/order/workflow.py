@@ -155,6 +155,16 @@ class OrderWorkflow:
     def state(self) -> OrderState:
         return self.order.snapshot()
 
+    # ------------------------------------------------------------------ entry
+
+    @workflow.update
+    async def validated(self) -> UpdateAck:
+        """Answers once the order is validated (under review or rejected) and PostgreSQL
+        shows it: entering an order starts the workflow with this update."""
+        order = self.order
+        await workflow.wait_condition(lambda: order.state.status != S.CREATED and order.settled())
+        return order.ack()
+
     # ------------------------------------------------------------------ review
 
     @workflow.update
