@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activities.inputs import TransitionRecord
 from activities.outbox import OrderKeys, write_notices
 from activities.review_levels import open_review_level
-from db.audit import append_audit, transition_kind
+from db.audit import append_transition_audit
 from db.models import Order, StatusHistory
 
 
@@ -51,16 +51,13 @@ async def write_transition(
 
 
 async def audit_transition(session: AsyncSession, record: TransitionRecord) -> None:
-    await append_audit(
+    await append_transition_audit(
         session,
-        kind=transition_kind(record.from_status, record.to_status),
-        actor=record.actor,
         order_no=record.order_no,
-        payload={
-            "from": record.from_status,
-            "to": record.to_status,
-            "reason": record.reason,
-            "seq": record.seq,
-        },
+        seq=record.seq,
+        from_status=record.from_status,
+        to_status=record.to_status,
+        actor=record.actor,
+        reason=record.reason,
         at=record.at,
     )

@@ -27,19 +27,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import schemas
 from api.errors import AppError, Conflict, Forbidden, InvalidRequest, NotFound
 from config import Settings
-from db.models import (
-    Customer,
-    Order,
-    OrderLine,
-    Shipment,
-    User,
-)
+from db.audit import append_transition_audit
+from db.models import Customer, Order, OrderLine, Shipment, StatusHistory, User
 from domain.refusals import RefusalKind
 from domain.statuses import OrderStatus
 from workflows import search_attributes as sa
 from workflows.messages import Actor, OrderTimers, OrderWorkflowInput, workflow_id_for
 from workflows.order import OrderWorkflow
 
+ENTERED = "order entered"
 # How long entering an order waits for its validation before answering with it as CREATED.
 VALIDATION_WAIT = timedelta(seconds=5)
 
@@ -107,7 +103,7 @@ async def create_order(
     order.total = sum(amounts, Decimal("0")) if amounts else None
     session.add(order)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         # A concurrent request with the same key won the race: answer with its order.
         await session.rollback()
@@ -117,6 +113,30 @@ async def create_order(
             raise
         await _start_workflow(temporal, settings, winner)
         return winner, False
+    # The entry is the order's first transition: it commits with the order, and the
+    # workflow starts from there.
+    session.add(
+        StatusHistory(
+            order_id=order.id,
+            seq=1,
+            from_status=None,
+            to_status=OrderStatus.CREATED.value,
+            actor=username,
+            reason=ENTERED,
+            at=now,
+        )
+    )
+    await append_transition_audit(
+        session,
+        order_no=order.order_no,
+        seq=1,
+        from_status=None,
+        to_status=OrderStatus.CREATED.value,
+        actor=username,
+        reason=ENTERED,
+        at=now,
+    )
+    await session.commit()
     # The commit handed the connection back; no connection is held while Temporal starts it.
     await _start_workflow(temporal, settings, order)
     return order, True

@@ -106,6 +106,28 @@ async def append_audit(
     return entry_id
 
 
+async def append_transition_audit(
+    session: AsyncSession,
+    *,
+    order_no: str,
+    seq: int,
+    from_status: str | None,
+    to_status: str,
+    actor: str,
+    reason: str | None,
+    at: datetime,
+) -> int:
+    """Audit one status transition of an order (holds and resumes stand out by kind)."""
+    return await append_audit(
+        session,
+        kind=transition_kind(from_status, to_status),
+        actor=actor,
+        order_no=order_no,
+        payload={"from": from_status, "to": to_status, "reason": reason, "seq": seq},
+        at=at,
+    )
+
+
 def _as_text(value: object) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()

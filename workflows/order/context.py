@@ -60,8 +60,9 @@ class OrderContext:
     def __init__(self, params: OrderWorkflowInput) -> None:
         self.params = params
         self.order_no = params.order_no
+        # A new order's entry, its first transition, was recorded with the order itself.
         self.state: OrderState = params.carried or OrderState(
-            order_no=params.order_no, status=S.CREATED, since=workflow.now()
+            order_no=params.order_no, status=S.CREATED, since=workflow.now(), transition_seq=1
         )
         # Serialises everything that writes: handlers and the main flow take turns.
         self.lock = asyncio.Lock()
@@ -198,7 +199,7 @@ class OrderContext:
         record = TransitionRecord(
             order_no=self.order_no,
             seq=state.transition_seq,
-            from_status=None if state.transition_seq == 1 else state.status.value,
+            from_status=state.status.value,
             to_status=target.value,
             actor=actor,
             reason=reason,
@@ -209,10 +210,7 @@ class OrderContext:
         )
         state.status = target
         state.since = now
-        # The first status is set when the workflow starts.
-        status = [sa.ORDER_STATUS.value_set(target.value)] if record.from_status else []
-        if status or attributes:
-            workflow.upsert_search_attributes([*status, *attributes])
+        workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set(target.value), *attributes])
         self.show()
         return record
 

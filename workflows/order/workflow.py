@@ -80,11 +80,7 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, params: OrderWorkflowInput) -> str:
         order = self.order
-        if params.carried is None:
-            async with order.lock:
-                await order.record_transition(S.CREATED, params.created_by, "order entered")
-        else:
-            order.show()
+        order.show()
         try:
             while (stage := order.stage()) not in TERMINAL:
                 await self.stages[stage]()
