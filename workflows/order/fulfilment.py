@@ -63,9 +63,7 @@ class Fulfilment:
         """Main flow, APPROVED: reserve stock; plan the shortfall, or book the carrier when
         stock covers every unit."""
         order = self.order
-        # A regular activity: it may queue on product rows other orders hold, and the
-        # approval that led here answers without waiting for it.
-        allocation: StockAllocation = await order.call(
+        allocation: StockAllocation = await order.project(
             StockActivities.reserve_stock, order.order_no
         )
         order.state.allocation = allocation
