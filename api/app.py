@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app = FastAPI(
         title="Order flow",
         summary="Every sales order is a durable workflow: review, production, shipping, receipt.",
-        version="0.1.0",
+        version="1.0.0",
         lifespan=lifespan,
     )
     install_error_handlers(app)

@@ -42,8 +42,8 @@ async def session_histories(client: Client, settings: Settings) -> list[Workflow
 
 
 def path_of(history: WorkflowHistory) -> str:
-    """The statuses an order went through, its review depth and whether it escalated (a run
-    that continued an earlier one starts where that one stopped)."""
+    """The statuses an order went through, its review depth, whether it escalated, and whether
+    the run continued as new (a run that continued an earlier one starts where it stopped)."""
     statuses: list[str] = []
     levels, escalated = 0, False
     for event in history.events:
@@ -59,7 +59,9 @@ def path_of(history: WorkflowHistory) -> str:
         if "ReviewLevel" in fields:
             levels = max(levels, int(json.loads(fields["ReviewLevel"].data)))
         escalated = escalated or ("Escalated" in fields and json.loads(fields["Escalated"].data))
-    return "-".join([*statuses, f"{levels}-levels"] + (["escalated"] if escalated else []))
+    continued = history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
+    marks = (["escalated"] if escalated else []) + (["continued-as-new"] if continued else [])
+    return "-".join([*statuses, f"{levels}-levels", *marks])
 
 
 async def test_recorded_histories_replay(temporal_client: Client, settings: Settings) -> None:
@@ -83,6 +85,10 @@ async def test_recorded_histories_replay(temporal_client: Client, settings: Sett
         folder.mkdir(parents=True, exist_ok=True)
         orders = [h for h in recorded if h.workflow_id.startswith("order-")]
         by_path = {path_of(history): history for history in orders}
+        # The delivery workflows run for ever: what each did so far replays as well.
+        for history in recorded:
+            if history.workflow_id.startswith("notification-delivery-"):
+                by_path[history.workflow_id] = history
         for path, history in by_path.items():
             name = re.sub(r"[^a-z0-9_-]", "", path)[:150]
             (folder / f"{name}.json").write_text(history.to_json())

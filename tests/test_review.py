@@ -196,3 +196,33 @@ async def test_hold_and_resume_refuse_what_does_not_fit(world: World) -> None:
     again = await world.act(order_no, "hold", as_="ops", json_body={"reason": "x"})
     assert again.status_code == 409
     assert (await world.order(order_no))["status"] == "ON_HOLD"
+
+
+async def test_a_stalled_review_reminds_a_bounded_number_of_times(
+    world: World, api_with: Any, temporal_client: Client
+) -> None:
+    """Reminders stop at the limit, so a review left waiting neither spams its approvers nor
+    grows its order's history without end; escalation and expiry still follow."""
+    async with api_with(
+        remind_after=timedelta(seconds=0.3),
+        reminder_limit=2,
+        escalate_after=timedelta(seconds=2),
+        expire_after=timedelta(seconds=3),
+    ) as fast_api:
+        order_no = await world.new_order(api=fast_api)
+    order = await world.wait_for(order_no, "ON_HOLD", timeout=20)
+    assert order["history"][-1]["reason"] == "review expired"
+    notices = order["review"]["levels"][0]["notices"]
+    assert [(n["kind"], n["round"]) for n in notices] == [
+        ("reminder", 1),
+        ("reminder", 2),
+        ("escalation", 1),
+        ("escalation", 1),
+        ("expiry", 1),
+    ]
+    history = await temporal_client.get_workflow_handle(workflow_id_for(order_no)).fetch_history()
+    events_on_hold = len(history.events)
+    # On hold nothing fires: the history stays as it is until ops acts.
+    await asyncio.sleep(1.5)
+    history = await temporal_client.get_workflow_handle(workflow_id_for(order_no)).fetch_history()
+    assert len(history.events) == events_on_hold
