@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # Reminders a waiting level sends before it falls silent (until escalation or expiry).
     reminder_limit: int = Field(default=3, ge=0, le=100)
     auto_confirm_after: Duration = timedelta(days=7)
+    # Entering an order waits this long for its validation before answering it as CREATED.
+    entry_wait: Duration = timedelta(seconds=5)
     # An order's workflow continues as new once its history holds this many events.
     order_history_limit: int = Field(default=10_000, ge=100, le=50_000)
 

@@ -3,10 +3,9 @@ into workflow starts, updates and signals. Reading orders is ``api/order_records
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +13,12 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -36,8 +40,6 @@ from workflows.messages import Actor, OrderTimers, OrderWorkflowInput, workflow_
 from workflows.order import OrderWorkflow
 
 ENTERED = "order entered"
-# How long entering an order waits for its validation before answering with it as CREATED.
-VALIDATION_WAIT = timedelta(seconds=5)
 
 _REFUSALS: dict[str, type[AppError]] = {
     RefusalKind.FORBIDDEN.value: Forbidden,
@@ -193,21 +195,18 @@ async def _start_workflow(temporal: Client, settings: Settings, order: Order) ->
     so the caller reads it under review or rejected.
 
     One call to Temporal does both (update-with-start). When validation takes longer than
-    ``VALIDATION_WAIT`` (no worker is running, say) the order answers as CREATED and
+    ``settings.entry_wait`` (no worker is running, say) the order answers as CREATED and
     validation goes on; a workflow that already ran to its end is not started again.
     """
     options = _start_options(settings, order)
     start = WithStartWorkflowOperation(OrderWorkflow.run, **options)
     try:
-        await asyncio.wait_for(
-            temporal.execute_update_with_start_workflow(
-                OrderWorkflow.validated, start_workflow_operation=start
-            ),
-            VALIDATION_WAIT.total_seconds(),
+        await temporal.execute_update_with_start_workflow(
+            OrderWorkflow.validated, start_workflow_operation=start, rpc_timeout=settings.entry_wait
         )
     except WorkflowAlreadyStartedError:
         pass
-    except TimeoutError:
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
         # Whether or not the start got through before the wait ran out, make sure it runs.
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await temporal.start_workflow(OrderWorkflow.run, **options)

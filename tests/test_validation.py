@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from temporalio.client import Client
 
+from activities import all_activities
+from activities.carriers import BuiltinCarrier
+from config import Settings
 from tests.factories import World
+from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.messages import workflow_id_for
 
@@ -163,3 +169,20 @@ async def test_entering_an_order_answers_once_it_is_validated(world: World) -> N
     assert refused.status_code == 201, refused.text
     assert refused.json()["status"] == "REJECTED"
     assert "credit" in reasons_text(refused.json())
+
+
+async def test_an_order_entered_while_no_worker_runs_is_kept_and_validated_later(
+    world: World, api_with: Any, settings: Settings, temporal_client: Client
+) -> None:
+    queue = f"orders-nobody-{uuid.uuid4().hex[:8]}"
+    async with api_with(task_queue=queue, entry_wait=timedelta(seconds=0.5)) as idle_api:
+        entered = await world.create_order(api=idle_api)
+    assert entered.status_code == 201, entered.text
+    order = entered.json()
+    assert order["status"] == "CREATED"
+    assert [h["to_status"] for h in order["history"]] == ["CREATED"]
+
+    # Once a worker polls the queue the order goes on, with no one asking again.
+    activities = all_activities(world.sessions, BuiltinCarrier(), settings)
+    async with build_worker(temporal_client, settings, activities, task_queue=queue):
+        await world.wait_for(order["order_no"], "UNDER_REVIEW")
