@@ -1,8 +1,8 @@
 """``python -m bench park`` (``make bench-park``): many orders parked in review, and what the
 worker pays to keep them.
 
-The stack starts with fast review clocks (``REMIND_AFTER=120`` s, escalation a week away, unless
-the caller sets them), so that every parked workflow wakes every two minutes, up to the
+The stack starts with fast review clocks (``REMIND_AFTER=600`` s, escalation a week away, unless
+the caller sets them), so that every parked workflow wakes every ten minutes, up to the
 reminder limit (``REMINDER_LIMIT``, 3), to remind its approvers: most of them after the worker
 evicted them from its cache, so they are rebuilt from their history. The bench creates N orders over HTTP (concurrency 16, progress lines on the way),
 waits until Temporal shows them all UNDER_REVIEW, then keeps sampling the worker's RSS for a
@@ -26,7 +26,7 @@ from bench.procstats import Reading, machine
 from bench.report import percentiles, spread
 from bench.stack import ExternalStack, LocalStack
 
-REVIEW_CLOCKS = {"REMIND_AFTER": "120", "ESCALATE_AFTER": "P7D"}
+REVIEW_CLOCKS = {"REMIND_AFTER": "600", "ESCALATE_AFTER": "P7D"}
 _PROGRESS_EVERY = 5.0  # seconds between progress lines while creating
 _SETTLE_LINE_EVERY = 15.0  # ... and while waiting for the orders to reach review
 
@@ -36,7 +36,7 @@ class ParkOptions:
     orders: int = 20_000
     concurrency: int = 16
     seed: int = 7
-    observe_seconds: float = 180.0
+    observe_seconds: float = 600.0
     sample: int = 200
     #: Waiting for the orders to reach review fails when their count stops growing this long.
     stall_timeout: float = 180.0
