@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     auto_confirm_after: Duration = timedelta(days=7)
     # Entering an order waits this long for its validation before answering it as CREATED.
     entry_wait: Duration = timedelta(seconds=5)
+    # Any other call on an order answers within this long (503 when the workflow cannot).
+    update_wait: Duration = timedelta(seconds=10)
     # An order's workflow continues as new once its history holds this many events.
     order_history_limit: int = Field(default=10_000, ge=100, le=50_000)
 

@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from activities import all_activities
 from activities.carriers import BuiltinCarrier, CarrierAdapter
+from activities.failures import FailureClassifier
 from config import Settings, get_settings
 from db.session import create_engine, create_session_factory
 from domain.notifications import DELIVERED_CHANNELS
@@ -91,6 +92,7 @@ def build_worker(
         max_concurrent_activities=settings.worker_activity_slots,
         max_concurrent_local_activities=settings.worker_local_activity_slots,
         max_cached_workflows=settings.worker_cached_workflows,
+        interceptors=[FailureClassifier()],
     )
 
 

@@ -39,6 +39,7 @@ def all_activities(
     notifications = NotificationActivities(sessions, settings)
     return [
         orders.record_transition,
+        orders.record_fault,
         orders.validate_order,
         review.record_decision,
         review.record_review_notice,

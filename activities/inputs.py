@@ -25,6 +25,8 @@ class TransitionRecord:
     # notices that announce it.
     opens_level: int | None = None
     notices: list[NoticeRequest] = field(default_factory=list)
+    # A step that failed for good: an ``order_fault`` alert with this message.
+    fault: str | None = None
 
 
 @dataclass
@@ -178,6 +180,11 @@ class ProductionEventRecord:
     finishes_work_order: bool = False
     produced_qty: int = 0
     skips_remaining_steps: bool = False
+    # Whether the report completes the step, and the step's good and scrapped units after
+    # it (reports since release 1.0 may cover a step in parts).
+    completes_step: bool = True
+    step_good: int | None = None
+    step_scrap: int | None = None
 
 
 @dataclass

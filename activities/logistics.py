@@ -67,7 +67,8 @@ class LogisticsActivities:
             order = await lock_order(session, record.order_no, selectinload(Order.lines))
             shipment = await _shipment_of(session, order)
             assert shipment is not None, "dispatch comes after booking"
-            if shipment.status == "booked":
+            # Handed over once: whatever the timeline says, only a hand-over sets shipped_at.
+            if shipment.shipped_at is None:
                 await self.carrier.hand_over(shipment.tracking_no)
                 shipment.status = "shipped"
                 shipment.shipped_at = record.at

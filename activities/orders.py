@@ -16,11 +16,10 @@ from sqlalchemy.orm import selectinload
 from temporalio import activity
 
 from activities.inputs import TransitionRecord, ValidationOutcome
-from activities.records import lock_order, lock_order_row
+from activities.records import draws_on_credit, lock_order, lock_order_row
 from activities.review import plan_review
-from activities.transitions import audit_transition, write_transition
+from activities.transitions import audit_transition, write_fault, write_transition
 from db.models import Customer, Order, Product
-from domain.statuses import OPEN_STATUSES
 
 
 class OrderActivities:
@@ -38,6 +37,13 @@ class OrderActivities:
                 await audit_transition(session, record)
 
     @activity.defn
+    async def record_fault(self, record: TransitionRecord) -> None:
+        """A fault on an order already on hold: ops is told and alerted, the status stays."""
+        async with self.sessions.begin() as session:
+            order = await lock_order_row(session, record.order_no)
+            await write_fault(session, order, record)
+
+    @activity.defn
     async def validate_order(self, order_no: str) -> ValidationOutcome:
         """Check the order against customers, products, prices and credit; fill missing
         prices; and for a valid order, choose its review by the approval policy.
@@ -46,7 +52,9 @@ class OrderActivities:
         """
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_no, selectinload(Order.lines))
-            customer = await session.get_one(Customer, order.customer_id)
+            # Validations of one customer's orders take turns, so two orders cannot both pass
+            # on the same credit.
+            customer = await session.get_one(Customer, order.customer_id, with_for_update=True)
             reasons: list[str] = []
             if not customer.active:
                 reasons.append(f"customer {customer.code} is inactive")
@@ -80,7 +88,7 @@ class OrderActivities:
                 select(func.coalesce(func.sum(Order.total), 0)).where(
                     Order.customer_id == customer.id,
                     Order.id != order.id,
-                    Order.status.in_(OPEN_STATUSES),
+                    draws_on_credit(),
                 )
             )
             available = customer.credit_limit - Decimal(exposure or 0)

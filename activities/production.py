@@ -299,10 +299,13 @@ def _apply_report(step: WorkOrderStep, record: ProductionEventRecord) -> None:
     if record.event == "started":
         step.status = "started"
         return
-    step.status = "completed"
-    step.completed_at = record.at
-    step.good_qty = record.good_qty or 0
-    step.scrap_qty = record.scrap_qty or 0
+    step.good_qty = record.step_good if record.step_good is not None else record.good_qty or 0
+    step.scrap_qty = record.step_scrap if record.step_scrap is not None else record.scrap_qty or 0
+    if record.completes_step:
+        step.status = "completed"
+        step.completed_at = record.at
+    else:
+        step.status = "started"
 
 
 async def _finish_work_order(

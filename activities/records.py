@@ -1,15 +1,16 @@
-"""Looking up the order an activity works on."""
+"""Looking up the order an activity works on, and which orders draw on a customer's credit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
 from db.models import Order
+from domain.statuses import OPEN_STATUSES, OrderStatus
 
 
 async def find_order(
@@ -54,3 +55,12 @@ async def lock_order_row(session: AsyncSession, order_no: str) -> OrderRow:
     """The order row locked, read lightly: activities of one order that change the same rows
     queue here."""
     return await find_order_row(session, order_no, lock=True)
+
+
+def draws_on_credit() -> ColumnElement[bool]:
+    """Orders whose amount the customer's credit carries: the open ones, and those that
+    passed validation (their review chosen) but do not show it in their status yet."""
+    return or_(
+        Order.status.in_(OPEN_STATUSES),
+        and_(Order.status == OrderStatus.CREATED, Order.policy_version.is_not(None)),
+    )

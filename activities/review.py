@@ -25,7 +25,7 @@ from activities.inputs import (
     ReviewPlan,
 )
 from activities.outbox import write_notices
-from activities.records import find_order_row, lock_order, lock_order_row
+from activities.records import draws_on_credit, find_order_row, lock_order, lock_order_row
 from activities.review_levels import open_review_level
 from activities.transitions import audit_transition, write_transition
 from db.audit import append_audit
@@ -41,7 +41,7 @@ from db.models import (
 )
 from domain.actors import SYSTEM
 from domain.policy import OrderFacts, PolicyDocument, customer_risks, rule_for
-from domain.statuses import OPEN_STATUSES, OrderStatus
+from domain.statuses import OrderStatus
 
 
 async def plan_review(session: AsyncSession, order: Order) -> ReviewPlan:
@@ -119,7 +119,7 @@ async def _order_facts(session: AsyncSession, order: Order) -> OrderFacts:
     exposure = await session.scalar(
         select(func.coalesce(func.sum(Order.total), 0)).where(
             Order.customer_id == customer.id,
-            or_(Order.id == order.id, Order.status.in_(OPEN_STATUSES)),
+            or_(Order.id == order.id, draws_on_credit()),
         )
     )
     return OrderFacts(

@@ -12,7 +12,7 @@ from activities.inputs import TransitionRecord
 from activities.outbox import OrderKeys, write_notices
 from activities.review_levels import open_review_level
 from db.audit import append_transition_audit
-from db.models import Order, StatusHistory
+from db.models import Alert, Order, StatusHistory
 
 
 async def write_transition(
@@ -46,8 +46,25 @@ async def write_transition(
     )
     if record.opens_level is not None:
         await open_review_level(session, order.id, record.opens_level, record.at)
-    await write_notices(session, record.notices, order)
+    await write_fault(session, order, record)
     return True
+
+
+async def write_fault(session: AsyncSession, order: OrderKeys, record: TransitionRecord) -> None:
+    """The notices of the record, and the alert of a fault it reports, once."""
+    await write_notices(session, record.notices, order)
+    if record.fault is not None:
+        await session.execute(
+            insert(Alert)
+            .values(
+                key=f"fault:{record.order_no}:{record.seq}",
+                kind="order_fault",
+                order_id=order.id,
+                message=f"{record.order_no}: {record.fault}",
+                at=record.at,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
 
 
 async def audit_transition(session: AsyncSession, record: TransitionRecord) -> None:

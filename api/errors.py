@@ -23,9 +23,11 @@ class AppError(Exception):
     status_code = 400
     kind = "BadRequest"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        # Seconds after which the same request may succeed (429, 503).
+        self.retry_after = retry_after
 
 
 class Unauthorized(AppError):
@@ -53,6 +55,11 @@ class InvalidRequest(AppError):
     kind = "ValidationError"
 
 
+class TooManyRequests(AppError):
+    status_code = 429
+    kind = "TooManyRequests"
+
+
 class Unavailable(AppError):
     status_code = 503
     kind = "Unavailable"
@@ -66,6 +73,7 @@ _KIND_BY_STATUS = {
     405: "MethodNotAllowed",
     409: "Conflict",
     422: "ValidationError",
+    429: "TooManyRequests",
     503: "Unavailable",
 }
 
@@ -78,7 +86,9 @@ def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     async def app_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse(
             {"error": exc.kind, "detail": exc.detail}, status_code=exc.status_code, headers=headers
         )

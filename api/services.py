@@ -29,17 +29,27 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import schemas
-from api.errors import AppError, Conflict, Forbidden, InvalidRequest, NotFound
+from api.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    TooManyRequests,
+    Unavailable,
+)
 from config import Settings
 from db.audit import append_transition_audit
 from db.models import Customer, Order, OrderLine, Shipment, StatusHistory, User
-from domain.refusals import RefusalKind
+from domain.refusals import UNRECORDED, RefusalKind
 from domain.statuses import OrderStatus
 from workflows import search_attributes as sa
 from workflows.messages import Actor, OrderTimers, OrderWorkflowInput, workflow_id_for
 from workflows.order import OrderWorkflow
 
 ENTERED = "order entered"
+# When a caller refused for a busy or unreachable workflow may try again.
+RETRY_AFTER_SECONDS = 2
 
 _REFUSALS: dict[str, type[AppError]] = {
     RefusalKind.FORBIDDEN.value: Forbidden,
@@ -216,34 +226,68 @@ async def _start_workflow(temporal: Client, settings: Settings, order: Order) ->
 
 
 async def send_update(
-    temporal: Client, order_no: str, status: str, update: Any, request: Any
+    temporal: Client, settings: Settings, order_no: str, status: str, update: Any, request: Any
 ) -> None:
     """Run a workflow update; a validator's refusal becomes 403, 409 or 422 with its reason.
 
     The update answers once PostgreSQL shows its effect; callers read the order from there.
+    It answers within ``UPDATE_WAIT`` in any case: 503 with ``Retry-After`` when the workflow
+    cannot answer in time (no worker, a fault being retried), 429 when the order has too many
+    updates in flight.
     """
     handle = temporal.get_workflow_handle(workflow_id_for(order_no))
     try:
-        await handle.execute_update(update, request)
+        await handle.execute_update(update, request, rpc_timeout=settings.update_wait)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
             raise _REFUSALS[cause.type](cause.message) from None
+        if isinstance(cause, ApplicationError) and cause.type == UNRECORDED:
+            raise Unavailable(cause.message, retry_after=RETRY_AFTER_SECONDS) from None
         raise
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise Unavailable(
+            f"order {order_no} did not answer within {settings.update_wait.total_seconds():g} s; "
+            "the request may still take effect, so read the order before trying again",
+            retry_after=RETRY_AFTER_SECONDS,
+        ) from None
     except RPCError as err:
-        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise Conflict(f"the order is {status} and takes no more actions") from None
-        raise
+        raise _rpc_refusal(err, order_no, status) from None
 
 
-async def send_signal(temporal: Client, order: Order, signal: Any, payload: Any) -> None:
+async def send_signal(
+    temporal: Client, settings: Settings, order: Order, signal: Any, payload: Any
+) -> None:
     handle = temporal.get_workflow_handle(workflow_id_for(order.order_no))
     try:
-        await handle.signal(signal, payload)
+        await handle.signal(signal, payload, rpc_timeout=settings.update_wait)
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict(f"the order is {order.status} and takes no more events") from None
-        raise
+        raise _rpc_refusal(err, order.order_no, order.status) from None
+
+
+def _rpc_refusal(err: RPCError, order_no: str, status: str) -> AppError:
+    """What Temporal's refusal of a call on an order means to the caller."""
+    if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+        return Conflict(f"the order is {status} and takes no more actions")
+    if err.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+        return TooManyRequests(
+            f"order {order_no} has too many requests in progress; try again shortly",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+    return Unavailable(
+        f"the workflow engine did not take the request for order {order_no}; try again",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+
+
+def takes_tracking_events(order: Order) -> bool:
+    """Shipped or delivered (late events fill in the timeline), or on hold from shipped (a
+    carrier exception): the goods went to the carrier. Earlier events would describe goods
+    the carrier does not have."""
+    handed_over = (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value)
+    return order.status in handed_over or (
+        order.status == OrderStatus.ON_HOLD.value and order.held_from in handed_over
+    )
 
 
 def new_event_id() -> str:

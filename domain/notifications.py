@@ -28,6 +28,7 @@ class NotificationEvent(StrEnum):
     LOW_STOCK = "low_stock"
     PRODUCTION_OVERDUE = "production_overdue"
     CARRIER_EXCEPTION = "carrier_exception"
+    ORDER_FAULT = "order_fault"
 
 
 NOTIFICATION_EVENTS: tuple[str, ...] = tuple(event.value for event in NotificationEvent)
@@ -104,4 +105,16 @@ def low_stock_notice(order_no: str, status: str, sku: str) -> NoticeRequest:
         f"{sku} fell below its reorder point",
         key=sku,
         roles=[Role.OPS.value, Role.PRODUCTION.value],
+    )
+
+
+def fault_notice(order_no: str, status: str, reason: str, *, key: str) -> NoticeRequest:
+    """Ops hear of a step that failed for good and holds the order until they act."""
+    return order_notice(
+        NotificationEvent.ORDER_FAULT,
+        order_no,
+        status,
+        f"held for ops: {reason}",
+        key=key,
+        roles=[Role.OPS.value],
     )

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from domain.refusals import conflict, invalid
 
-REPORT_EVENTS = ("started", "completed")
+REPORT_EVENTS = ("started", "progress", "completed")
 
 
 @dataclass
@@ -64,13 +64,16 @@ class Report:
 
 @dataclass(frozen=True)
 class CheckedReport:
-    """A report that fits: where it lands, its units, and what it finishes."""
+    """A report that fits: where it lands, its units, the step's totals after it, and
+    whether it completes the step."""
 
     work_order: WorkOrderState
     index: int
     completed: bool
     good: int
     scrap: int
+    good_total: int = 0
+    scrap_total: int = 0
 
     @property
     def last_step(self) -> bool:
@@ -79,7 +82,7 @@ class CheckedReport:
     @property
     def finishes_work_order(self) -> bool:
         """A completed last step, or a completed step with nothing good left for the rest."""
-        return self.completed and (self.last_step or self.good == 0)
+        return self.completed and (self.last_step or self.good_total == 0)
 
 
 def find_step(work_orders: list[WorkOrderState], report: Report) -> tuple[WorkOrderState, int]:
@@ -110,11 +113,13 @@ def find_step(work_orders: list[WorkOrderState], report: Report) -> tuple[WorkOr
 def check_report(work_orders: list[WorkOrderState], report: Report) -> CheckedReport:
     """The work order and step the report is about, with its good and scrap units.
 
-    A completion that names only one of good and scrap takes the other as the rest of the
-    units that entered the step.
+    Units are never invented: ``progress`` reports what part of the step's units came out
+    good or scrapped; ``completed`` reports the rest (with neither number, all the rest came
+    out good; a number left out is zero), and the step's reports must then add up to the
+    units that entered it. Reports that add up complete the step, ``progress`` ones too.
     """
     if report.event not in REPORT_EVENTS:
-        raise invalid("event must be 'started' or 'completed'")
+        raise invalid("event must be 'started', 'progress' or 'completed'")
     work_order, index = find_step(work_orders, report)
     step = work_order.steps[index]
     where = f"step {step.name} of {work_order.work_order_no}"
@@ -126,16 +131,35 @@ def check_report(work_orders: list[WorkOrderState], report: Report) -> CheckedRe
         before = work_order.steps[index - 1].name
         raise conflict(f"{where} cannot start before step {before} is completed")
     if report.event == "started":
-        return CheckedReport(work_order, index, False, 0, 0)
+        return CheckedReport(work_order, index, False, 0, 0, step.good_qty, step.scrap_qty)
     units = work_order.input_of(index)
+    left = units - step.good_qty - step.scrap_qty
     good, scrap = report.good_qty, report.scrap_qty
-    if good is None:
-        good = units - (scrap or 0)
-    if scrap is None:
-        scrap = units - good
-    if good < 0 or scrap < 0 or good + scrap != units:
-        raise invalid(f"{units} unit(s) entered {where}: good and scrap must add up to {units}")
-    return CheckedReport(work_order, index, True, good, scrap)
+    if report.event == "completed" and good is None and scrap is None:
+        good, scrap = left, 0
+    good, scrap = good or 0, scrap or 0
+    if good < 0 or scrap < 0 or good + scrap > left:
+        raise invalid(
+            f"{units} unit(s) entered {where} and {left} are not reported yet: good and scrap "
+            f"of this report may add up to {left} at most"
+        )
+    if report.event == "progress" and good + scrap == 0:
+        raise invalid("a progress report names good or scrapped units")
+    if report.event == "completed" and good + scrap != left:
+        raise invalid(
+            f"{units} unit(s) entered {where}: with this report good and scrap must add up to "
+            f"{units}, and {left - good - scrap} are not accounted for"
+        )
+    completes = good + scrap == left
+    return CheckedReport(
+        work_order,
+        index,
+        completes,
+        good,
+        scrap,
+        step.good_qty + good,
+        step.scrap_qty + scrap,
+    )
 
 
 def missing_units(work_orders: list[WorkOrderState], sku: str | None, to_produce: int) -> int:

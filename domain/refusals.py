@@ -32,3 +32,8 @@ def conflict(message: str) -> Refusal:
 
 def invalid(message: str) -> Refusal:
     return Refusal(RefusalKind.INVALID, message)
+
+
+# Not a refusal: the request fitted, but its write failed for good (the database refused it
+# or stayed away). Nothing of it was kept; the API answers 503 and the caller may try again.
+UNRECORDED = "Unrecorded"

@@ -165,12 +165,15 @@ async def test_compensation_survives_a_worker_killed_mid_cancellation(
         await eventually(lambda: stack.shipment(tracking_no), lambda s: s["cancel_calls"] >= 1)
         worker_process.kill(first)
         worker_process.start(**carrier_env)
-        response = await asyncio.wait_for(cancelling, timeout=120)
-        assert response.status_code == 200, response.text
+        # The call answers within its bound either way: done, or 503 while the next worker
+        # waits out the dead one's activity; the cancellation goes on regardless.
+        response = await asyncio.wait_for(cancelling, timeout=30)
+        assert response.status_code in (200, 503), response.text
+        if response.status_code == 503:
+            assert response.headers["Retry-After"]
+        order = await world.wait_for(order_no, "CANCELLED", timeout=120)
         carrier = await stack.shipment(tracking_no)
 
-    order = response.json()
-    assert order["status"] == "CANCELLED"
     # The carrier was asked again by the retried activity, and called the booking off once.
     assert carrier["cancelled"] is True and carrier["status"] == "cancelled"
     assert carrier["cancel_calls"] == 2

@@ -93,7 +93,7 @@ async def test_production_records_say_who_reported_what_and_when(world: World) -
 
     reports: list[tuple[str, str, dict[str, Any]]] = [
         ("prepare", "started", {"note": "night shift"}),
-        ("prepare", "completed", {"scrap_qty": 1, "note": "one casting cracked"}),
+        ("prepare", "completed", {"good_qty": 9, "scrap_qty": 1, "note": "one casting cracked"}),
         ("assemble", "started", {}),
         ("assemble", "completed", {"good_qty": 9}),
         ("inspect", "started", {}),
@@ -187,7 +187,9 @@ async def test_a_step_with_nothing_good_ends_its_work_order_and_replans_all(
     first_no = order["production"]["work_order_no"]
 
     assert (await world.report(order_no, "prepare", "started")).status_code == 200
-    lost = await world.report(order_no, "prepare", "completed", good_qty=0, note="wrong alloy")
+    lost = await world.report(
+        order_no, "prepare", "completed", good_qty=0, scrap_qty=10, note="wrong alloy"
+    )
     assert lost.status_code == 200, lost.text
 
     body = lost.json()
@@ -229,8 +231,9 @@ async def test_only_the_shortfall_is_made_and_each_scrap_replans_what_is_still_m
     (first,) = order["production"]["work_orders"]
     assert (first["sku"], first["quantity"]) == (short, 7)
 
-    assert (await world.report(order_no, "prepare", "completed", scrap_qty=2)).status_code == 200
-    after_prepare = await world.report(order_no, "assemble", "completed", good_qty=4)
+    prepared = await world.report(order_no, "prepare", "completed", good_qty=5, scrap_qty=2)
+    assert prepared.status_code == 200, prepared.text
+    after_prepare = await world.report(order_no, "assemble", "completed", good_qty=4, scrap_qty=1)
     assert after_prepare.status_code == 200, after_prepare.text
     work_orders = after_prepare.json()["production"]["work_orders"]
     # 7 to make: 2 scrapped at prepare, then 1 more of the 5 left at assembly.
@@ -291,3 +294,35 @@ async def test_progress_shows_in_the_detail_and_in_the_temporal_ui(
     finished_at = at(finished["finished_at"]).astimezone(UTC)
     assert f"actual finish {finished_at.isoformat(timespec='minutes')}" in details
     assert f"| {work_order_no} |" in details and "| completed |" in details
+
+
+async def test_a_step_reported_in_parts_and_never_with_invented_scrap(world: World) -> None:
+    """A shop-floor user reporting progress loses no stock: a report that leaves units
+    unaccounted for is refused, and reports of parts of a step add up to it."""
+    order = await order_in_production(world, 82)
+    order_no = order["order_no"]
+    refused = await world.report(order_no, "prepare", "completed", good_qty=1)
+    detail = refusal(refused, 422, "ValidationError")
+    assert "81 are not accounted for" in detail
+    after = await world.order(order_no)
+    assert after["production"]["steps"][0]["status"] == "pending"
+    assert after["production_records"] == []
+    assert not [m for m in after["stock_movements"] if m["kind"] == "produce"]
+
+    first = await world.report(order_no, "prepare", "progress", good_qty=40)
+    assert first.status_code == 200, first.text
+    step = first.json()["production"]["steps"][0]
+    assert (step["status"], step["good_qty"], step["scrap_qty"]) == ("started", 40, 0)
+    assert len(first.json()["production"]["work_orders"]) == 1
+    rest = await world.report(order_no, "prepare", "completed", good_qty=41, scrap_qty=1)
+    assert rest.status_code == 200, rest.text
+    step = rest.json()["production"]["steps"][0]
+    assert (step["status"], step["good_qty"], step["scrap_qty"]) == ("completed", 81, 1)
+    records = rest.json()["production_records"]
+    assert [(r["event"], r["good_qty"], r["scrap_qty"]) for r in records] == [
+        ("progress", 40, 0),
+        ("completed", 41, 1),
+    ]
+    # The one scrapped unit is made again by a second work order.
+    work_orders = rest.json()["production"]["work_orders"]
+    assert [(wo["quantity"], wo["status"]) for wo in work_orders][1] == (1, "open")

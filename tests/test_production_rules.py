@@ -58,21 +58,39 @@ def test_steps_follow_the_routing() -> None:
     assert "already completed" in refused(RefusalKind.CONFLICT, [wo], Report("cut", "completed"))
 
 
-def test_good_and_scrap_add_up_to_what_entered_the_step() -> None:
+def test_units_are_never_invented_and_reports_add_up_to_what_entered_the_step() -> None:
     wo = work_order("WO-1", quantity=10)
     whole = check_report([wo], Report("cut", "completed"))
-    assert (whole.good, whole.scrap) == (10, 0)
-    scrap_only = check_report([wo], Report("cut", "completed", scrap_qty=3))
-    assert (scrap_only.good, scrap_only.scrap) == (7, 3)
-    good_only = check_report([wo], Report("cut", "completed", good_qty=9))
-    assert (good_only.good, good_only.scrap) == (9, 1)
-    message = refused(
-        RefusalKind.INVALID, [wo], Report("cut", "completed", good_qty=8, scrap_qty=1)
-    )
-    assert message == "10 unit(s) entered step cut of WO-1: good and scrap must add up to 10"
+    assert (whole.good, whole.scrap, whole.completed) == (10, 0, True)
+    exact = check_report([wo], Report("cut", "completed", good_qty=7, scrap_qty=3))
+    assert (exact.good_total, exact.scrap_total, exact.completed) == (7, 3, True)
+    # A number left out is zero, never the rest: one good unit is not nine scrapped ones.
+    for report in (
+        Report("cut", "completed", good_qty=1),
+        Report("cut", "completed", scrap_qty=3),
+        Report("cut", "completed", good_qty=8, scrap_qty=1),
+    ):
+        message = refused(RefusalKind.INVALID, [wo], report)
+        assert "must add up to 10" in message
+    assert "at most" in refused(RefusalKind.INVALID, [wo], Report("cut", "progress", good_qty=11))
     # The next step works on what came out good.
     wo.steps[0].status, wo.steps[0].good_qty = "completed", 7
-    assert check_report([wo], Report("weld", "completed", scrap_qty=2)).good == 5
+    assert check_report([wo], Report("weld", "completed", good_qty=5, scrap_qty=2)).good == 5
+
+
+def test_partial_reports_add_up_and_complete_the_step() -> None:
+    wo = work_order("WO-1", quantity=82)
+    first = check_report([wo], Report("cut", "progress", good_qty=40))
+    assert (first.completed, first.good_total, first.scrap_total) == (False, 40, 0)
+    wo.steps[0].status, wo.steps[0].good_qty = "started", 40
+    assert "names good or scrapped units" in refused(
+        RefusalKind.INVALID, [wo], Report("cut", "progress")
+    )
+    second = check_report([wo], Report("cut", "progress", good_qty=40, scrap_qty=2))
+    assert (second.completed, second.good_total, second.scrap_total) == (True, 80, 2)
+    # Or the rest at once: with no numbers, every unit not yet reported came out good.
+    rest = check_report([wo], Report("cut", "completed"))
+    assert (rest.good, rest.good_total, rest.completed) == (42, 82, True)
 
 
 def test_the_last_step_or_nothing_good_left_finishes_the_work_order() -> None:
@@ -93,7 +111,7 @@ def test_unknown_steps_and_work_orders_are_named() -> None:
     assert "WO-9 is not a work order" in refused(
         RefusalKind.INVALID, [wo], Report("cut", "started", work_order_no="WO-9")
     )
-    assert "must be 'started' or 'completed'" in refused(
+    assert "must be 'started', 'progress' or 'completed'" in refused(
         RefusalKind.INVALID, [wo], Report("cut", "paused")
     )
     wo.status = "completed"

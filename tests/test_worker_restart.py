@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from db.models import ProductionEvent, StatusHistory
@@ -15,7 +16,11 @@ async def test_order_survives_a_killed_worker(
     world: World, api_with: Any, worker_process: WorkerProcesses
 ) -> None:
     first = worker_process.start()
-    async with api_with(task_queue=worker_process.task_queue) as api:
+    # The first request after a kill waits for Temporal to give up on the dead worker (its
+    # sticky queue), longer than an API call's usual bound.
+    async with api_with(
+        task_queue=worker_process.task_queue, update_wait=timedelta(seconds=60)
+    ) as api:
         world.api = api
         order_no = await world.new_order()
         await world.approve_levels(order_no, ["sup"])

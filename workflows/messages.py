@@ -121,12 +121,18 @@ class OrderState:
     levels: list[LevelState] = field(default_factory=list)
     allocation: StockAllocation | None = None
     work_orders: list[WorkOrderState] = field(default_factory=list)
+    # Products a report left short, each with the work order whose scrap did: to re-plan.
+    shortfall_from: dict[str, str] = field(default_factory=dict)
     tracking_no: str | None = None
     # Carrier tracking: events seen (status@occurred_at), the newest, a hold it caused.
     carrier_seen: list[str] = field(default_factory=list)
     latest_tracking_at: datetime | None = None
     carrier_hold: bool = False
     delivered: bool = False
+    # The step that failed for good and holds the order, until ops resumes or cancels it; and
+    # tracking events that could not be recorded then, recorded again on the resume.
+    fault: str | None = None
+    unrecorded_events: list[CarrierUpdate] = field(default_factory=list)
     cancel_request: ActionRequest | None = None
     dispatch_request: ActionRequest | None = None
     confirm_request: ActionRequest | None = None

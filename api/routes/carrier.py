@@ -47,9 +47,14 @@ async def carrier_event(
         if Role.LOGISTICS.value not in user.roles:
             raise Forbidden("carrier events come signed by the carrier or from logistics")
     order = await services.shipment_order(session, body.tracking_no)
+    if not services.takes_tracking_events(order):
+        raise Conflict(
+            f"order {order.order_no} is {order.status}: tracking events are taken once the "
+            "goods were handed to the carrier"
+        )
     await session.close()  # nothing more to read; the connection is not held for the signal
     update = CarrierUpdate(
         body.tracking_no, body.status, body.location, body.occurred_at, body.detail
     )
-    await services.send_signal(temporal, order, OrderWorkflow.carrier_event, update)
+    await services.send_signal(temporal, settings, order, OrderWorkflow.carrier_event, update)
     return schemas.Accepted(detail=f"{body.status} for {body.tracking_no} accepted")

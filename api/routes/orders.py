@@ -90,6 +90,7 @@ async def get_history(
 async def _update_and_show(
     session: SessionDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
     user: User,
     order_no: str,
     update: Any,
@@ -103,7 +104,7 @@ async def _update_and_show(
     # The connection goes back to the pool while the workflow works: a slow update never
     # starves other requests of connections.
     await session.close()
-    await services.send_update(temporal, order_no, order.status, update, request)
+    await services.send_update(temporal, settings, order_no, order.status, update, request)
     # The update answered once its effect was written; show the fresh record.
     return await order_records.order_detail(session, viewer, order_no)
 
@@ -115,6 +116,7 @@ async def decide(
     user: Approver,
     session: SessionDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> schemas.OrderPublic:
     """Approve or reject the level under review; a rejection needs a comment. A delegate
     decides in the delegator's role, and the decision records on whose behalf."""
@@ -126,7 +128,9 @@ async def decide(
             session, user.username, datetime.now(UTC)
         ),
     )
-    return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.decide, request)
+    return await _update_and_show(
+        session, temporal, settings, user, order_no, OrderWorkflow.decide, request
+    )
 
 
 @router.post("/{order_no}/cancel", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
@@ -136,19 +140,29 @@ async def cancel(
     user: Canceller,
     session: SessionDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> schemas.OrderPublic:
     """Cancel before shipping; what the order had set in motion is undone."""
     request = ActionRequest(services.actor_of(user), body.reason)
-    return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.cancel, request)
+    return await _update_and_show(
+        session, temporal, settings, user, order_no, OrderWorkflow.cancel, request
+    )
 
 
 @router.post("/{order_no}/hold", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
 async def hold(
-    order_no: str, body: schemas.ReasonBody, user: Ops, session: SessionDep, temporal: TemporalDep
+    order_no: str,
+    body: schemas.ReasonBody,
+    user: Ops,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> schemas.OrderPublic:
     """Pause the order where it is; review timers stop counting while it is on hold."""
     request = ActionRequest(services.actor_of(user), body.reason)
-    return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.hold, request)
+    return await _update_and_show(
+        session, temporal, settings, user, order_no, OrderWorkflow.hold, request
+    )
 
 
 @router.post("/{order_no}/resume", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
@@ -158,10 +172,13 @@ async def resume(
     user: Ops,
     session: SessionDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> schemas.OrderPublic:
     """Return an order on hold to the status it left."""
     request = ActionRequest(services.actor_of(user), body.reason)
-    return await _update_and_show(session, temporal, user, order_no, OrderWorkflow.resume, request)
+    return await _update_and_show(
+        session, temporal, settings, user, order_no, OrderWorkflow.resume, request
+    )
 
 
 @router.post(
@@ -173,6 +190,7 @@ async def report_production(
     user: Production,
     session: SessionDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> schemas.OrderPublic:
     """Record a step started, or completed with good and scrap units (they add up to the units
     that entered the step). A step waits for the one before it: 409 otherwise. When every
@@ -188,18 +206,22 @@ async def report_production(
         work_order_no=body.work_order_no,
     )
     return await _update_and_show(
-        session, temporal, user, order_no, OrderWorkflow.report_production, report
+        session, temporal, settings, user, order_no, OrderWorkflow.report_production, report
     )
 
 
 @router.post("/{order_no}/dispatch", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
 async def dispatch(
-    order_no: str, user: Logistics, session: SessionDep, temporal: TemporalDep
+    order_no: str,
+    user: Logistics,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> schemas.OrderPublic:
     """Hand the goods to the carrier: the order is SHIPPED and tracking goes live."""
     request = ActionRequest(services.actor_of(user), "handed to the carrier")
     return await _update_and_show(
-        session, temporal, user, order_no, OrderWorkflow.dispatch, request
+        session, temporal, settings, user, order_no, OrderWorkflow.dispatch, request
     )
 
 
@@ -207,13 +229,18 @@ async def dispatch(
     "/{order_no}/confirm-delivery", response_model=schemas.OrderPublic, responses=ACTION_ERRORS
 )
 async def confirm_delivery(
-    order_no: str, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+    order_no: str,
+    user: CurrentUser,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> schemas.OrderPublic:
     """The customer (or sales on its behalf) confirms receipt: the order is COMPLETED."""
     request = ActionRequest(services.actor_of(user), "receipt confirmed")
     return await _update_and_show(
         session,
         temporal,
+        settings,
         user,
         order_no,
         OrderWorkflow.confirm_delivery,

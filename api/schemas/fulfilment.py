@@ -130,11 +130,20 @@ class ProductionEventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     step: str = Field(min_length=1, max_length=64)
-    event: Literal["started", "completed"]
-    good_qty: int | None = Field(
-        default=None, ge=0, description="On completion; defaults to the units minus scrap."
+    event: Literal["started", "progress", "completed"] = Field(
+        description=(
+            "`progress`: some of the step's units came out good or scrapped; `completed`: "
+            "the rest did, and the step's reports must then add up to the units that "
+            "entered it. With neither number, `completed` means every unit not yet "
+            "reported came out good."
+        )
     )
-    scrap_qty: int | None = Field(default=None, ge=0)
+    good_qty: int | None = Field(
+        default=None, ge=0, description="Units of this report that came out good; left out: 0."
+    )
+    scrap_qty: int | None = Field(
+        default=None, ge=0, description="Units of this report that were scrapped; left out: 0."
+    )
     note: str | None = Field(default=None, max_length=2000)
     work_order_no: str | None = Field(
         default=None,

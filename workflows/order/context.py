@@ -1,9 +1,13 @@
 """What every part of the order workflow shares: the order's state, the lock that makes writers
-take turns, waiting, transitions, and the two ways of running activities.
+take turns, waiting, transitions, faults, and the two ways of running activities.
 
 Projection writes (short PostgreSQL transactions) run as local activities: inside the workflow
 task, recorded as one marker each, with no server round trip. Calls to the outside world and
-compensations run as regular activities.
+compensations run as regular activities. Every retry is bounded.
+
+The state changes only once its write succeeded. A write and the state it makes visible land
+in the same workflow task, and every writer holds the lock, so nobody can act on a state that
+PostgreSQL does not show; and a write that fails leaves nothing to undo.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.failures import DATA_FAULT
     from activities.inputs import TransitionRecord
     from activities.orders import OrderActivities
-    from domain.notifications import NoticeRequest
-    from domain.refusals import Refusal, conflict
-    from domain.statuses import OrderStatus
+    from domain.actors import SYSTEM
+    from domain.notifications import NoticeRequest, fault_notice
+    from domain.refusals import UNRECORDED, Refusal, RefusalKind, conflict
+    from domain.statuses import TERMINAL, OrderStatus
     from workflows import search_attributes as sa
     from workflows.messages import OrderState, OrderWorkflowInput, UpdateAck
     from workflows.order.details import render_details, waiting_on
@@ -31,9 +37,24 @@ with workflow.unsafe.imports_passed_through():
 S = OrderStatus
 
 PROJECTION_TIMEOUT = timedelta(seconds=10)
-PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+# About half a minute of tries before a projection write counts as failed for good.
+PROJECTION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=0.5), maximum_interval=timedelta(seconds=10),
+    maximum_attempts=8,
+)  # fmt: skip
+# A write an update's caller waits for: a few quick tries, well inside the API's wait.
+CALLER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=0.2), maximum_interval=timedelta(seconds=2),
+    maximum_attempts=4,
+)  # fmt: skip
 OUTSIDE_TIMEOUT = timedelta(seconds=30)
-OUTSIDE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+# A few minutes of tries for the carrier and the compensations.
+OUTSIDE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+    maximum_attempts=10,
+)  # fmt: skip
+# Recording a fault is the last resort: it is tried until the database takes it.
+FAULT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=60))
 
 
 class OrderCancelled(Exception):
@@ -51,9 +72,15 @@ def refusing() -> Iterator[None]:
     try:
         yield
     except Refusal as refusal:
-        raise ApplicationError(
-            refusal.message, type=refusal.kind.value, non_retryable=True
-        ) from None
+        kind = refusal.kind.value
+        raise ApplicationError(refusal.message, type=kind, non_retryable=True) from None
+
+
+def fault_of(error: ActivityError) -> str:
+    """``<activity>: <its own error>``, in one line."""
+    cause = error.cause
+    message = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
+    return f"{error.activity_type or 'activity'}: {' '.join(message.split())[:200]}"
 
 
 class OrderContext:
@@ -66,21 +93,35 @@ class OrderContext:
         )
         # Serialises everything that writes: handlers and the main flow take turns.
         self.lock = asyncio.Lock()
-        # The last transition PostgreSQL shows, and the last review level shown as pending;
-        # a continued run starts with everything shown.
-        self.recorded_seq = self.state.transition_seq
-        self.shown_level = self.state.current_level
 
     # ------------------------------------------------------------------ activities
 
-    async def project(self, activity: Callable[..., Any], arg: object) -> Any:
+    async def project(
+        self, activity: Callable[..., Any], arg: object, retry: RetryPolicy = PROJECTION_RETRY
+    ) -> Any:
         """A projection write, as a local activity."""
         return await workflow.execute_local_activity_method(
-            activity,
-            arg,
-            start_to_close_timeout=PROJECTION_TIMEOUT,
-            retry_policy=PROJECTION_RETRY,
+            activity, arg, start_to_close_timeout=PROJECTION_TIMEOUT, retry_policy=retry
         )
+
+    async def project_for_caller(self, activity: Callable[..., Any], arg: object) -> Any:
+        """A write an update's caller waits for. When it fails for good nothing of it was kept,
+        and the caller hears why: 422 for data the database refused, else 503."""
+        try:
+            return await self.project(activity, arg, CALLER_RETRY)
+        except ActivityError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == DATA_FAULT:
+                message = f"the request could not be recorded: {cause.message}"
+                raise ApplicationError(
+                    message, type=RefusalKind.INVALID.value, non_retryable=True
+                ) from None
+            raise ApplicationError(
+                f"the order could not record the request now ({fault_of(error)}); nothing of "
+                "it was kept, try again",
+                type=UNRECORDED,
+                non_retryable=True,
+            ) from None
 
     async def call(
         self, activity: Callable[..., Any], arg: object, timeout: timedelta = OUTSIDE_TIMEOUT
@@ -149,14 +190,10 @@ class OrderContext:
                     raise OrderCancelled()
                 if self.state.status == S.ON_HOLD:
                     continue
-                await self.record_transition(
-                    target,
-                    actor,
-                    reason,
-                    notices=notices,
-                    opens_level=opens_level,
-                    attributes=attributes,
+                record = self.transition(
+                    target, actor, reason, notices=notices, opens_level=opens_level
                 )
+                await self.write_transition(record, attributes)
                 return
 
     async def record_transition(
@@ -165,63 +202,81 @@ class OrderContext:
         actor: str,
         reason: str | None,
         *,
+        held_from: OrderStatus | None = None,
         notices: Sequence[NoticeRequest] = (),
-        opens_level: int | None = None,
-        attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+        for_caller: bool = False,
     ) -> None:
-        """Make the new status visible everywhere and write it to PostgreSQL. Callers hold
-        the lock, so nothing else acts on the order until the write is done."""
-        record = self.begin_transition(
-            target, actor, reason, notices=notices, opens_level=opens_level, attributes=attributes
-        )
-        await self.project(OrderActivities.record_transition, record)
-        self.transition_recorded(record)
+        """Write a transition and make it the order's state. Callers hold the lock;
+        ``for_caller``: an update's caller waits for it (see ``project_for_caller``)."""
+        record = self.transition(target, actor, reason, held_from=held_from, notices=notices)
+        await self.write_transition(record, for_caller=for_caller)
 
-    def begin_transition(
+    async def write_transition(
+        self,
+        record: TransitionRecord,
+        attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+        *,
+        for_caller: bool = False,
+        retry: RetryPolicy = PROJECTION_RETRY,
+    ) -> None:
+        self.publish(record, attributes)
+        try:
+            if for_caller:
+                await self.project_for_caller(OrderActivities.record_transition, record)
+            else:
+                await self.project(OrderActivities.record_transition, record, retry)
+        except Exception:
+            self.unpublish(record)
+            raise
+        self.apply(record)
+
+    def transition(
         self,
         target: OrderStatus,
         actor: str,
         reason: str | None,
         *,
+        held_from: OrderStatus | None = None,
         notices: Sequence[NoticeRequest] = (),
         opens_level: int | None = None,
-        attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+        fault: str | None = None,
     ) -> TransitionRecord:
-        """Take the new status and answer the record to write, by ``record_transition`` or
-        together with the change that causes it.
-
-        The workflow takes the new status before the write, so that anyone who reads it in
-        PostgreSQL and acts at once finds the workflow already there.
-        """
-        state = self.state
-        state.transition_seq += 1
-        now = workflow.now()
-        record = TransitionRecord(
+        """The record of a transition from where the order stands, to write by
+        ``write_transition`` or together with the change that causes it."""
+        return TransitionRecord(
             order_no=self.order_no,
-            seq=state.transition_seq,
-            from_status=state.status.value,
+            seq=self.state.transition_seq + 1,
+            from_status=self.state.status.value,
             to_status=target.value,
             actor=actor,
             reason=reason,
-            at=now,
-            held_from=state.held_from.value if target == S.ON_HOLD and state.held_from else None,
+            at=workflow.now(),
+            held_from=held_from.value if target == S.ON_HOLD and held_from else None,
             opens_level=opens_level,
             notices=list(notices),
+            fault=fault,
         )
-        state.status = target
-        state.since = now
-        workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set(target.value), *attributes])
+
+    def publish(
+        self, record: TransitionRecord, attributes: Sequence[SearchAttributeUpdate[Any]] = ()
+    ) -> None:
+        """The search attributes lead the write: ops see the status being written."""
+        status = sa.ORDER_STATUS.value_set(record.to_status)
+        workflow.upsert_search_attributes([status, *attributes])
+
+    def unpublish(self, record: TransitionRecord) -> None:
+        """The write failed: the search attributes show the status the order kept."""
+        if record.from_status is not None:
+            workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set(record.from_status)])
+
+    def apply(self, record: TransitionRecord) -> None:
+        """The written transition, now the order's state and its current details."""
+        state = self.state
+        state.transition_seq = record.seq
+        state.status = OrderStatus(record.to_status)
+        state.held_from = OrderStatus(record.held_from) if record.held_from else None
+        state.since = record.at
         self.show()
-        return record
-
-    def transition_recorded(self, record: TransitionRecord) -> None:
-        self.recorded_seq = record.seq
-        if record.opens_level is not None:
-            self.shown_level = record.opens_level
-
-    def settled(self) -> bool:
-        """Whether PostgreSQL already shows every transition the workflow made."""
-        return self.recorded_seq == self.state.transition_seq
 
     def check_open(self, expected: OrderStatus) -> None:
         if self.state.cancel_request is not None:
@@ -231,6 +286,28 @@ class OrderContext:
 
     def ack(self) -> UpdateAck:
         return UpdateAck(order_no=self.order_no, status=self.state.status)
+
+    # ------------------------------------------------------------------ faults
+
+    async def hold_for_fault(self, error: ActivityError) -> None:
+        """A step failed for good: the order waits on hold for ops, who are told and alerted;
+        a resume retries the step. Callers hold the lock."""
+        state = self.state
+        if state.status in TERMINAL:
+            return
+        reason = f"system fault: {fault_of(error)}"
+        state.fault = reason
+        told = fault_notice(self.order_no, state.status, reason, key=str(state.transition_seq))
+        if state.status == S.ON_HOLD:
+            # Already waiting for ops: the fault is told and alerted without a transition.
+            record = self.transition(S.ON_HOLD, SYSTEM, reason, notices=[told], fault=reason)
+            await self.project(OrderActivities.record_fault, record, FAULT_RETRY)
+            self.show()
+            return
+        record = self.transition(
+            S.ON_HOLD, SYSTEM, reason, held_from=state.status, notices=[told], fault=reason
+        )
+        await self.write_transition(record, retry=FAULT_RETRY)
 
     # ------------------------------------------------------------------ what people see
 

@@ -80,6 +80,7 @@ class ProductionTracker:
         its planned finish, once."""
         state = self.order.state
         while not self.done():
+            await self._replan_shortfalls()
             watched = [
                 wo
                 for wo in state.work_orders
@@ -99,8 +100,12 @@ class ProductionTracker:
             self.order.show()
 
     def _moved(self, work_orders_seen: int) -> bool:
-        """Done, or a re-plan added a work order whose planned finish needs watching."""
-        return self.done() or len(self.order.state.work_orders) != work_orders_seen
+        """Done, a shortfall to re-plan, or a re-plan added a work order whose planned finish
+        needs watching."""
+        state = self.order.state
+        return (
+            self.done() or bool(state.shortfall_from) or len(state.work_orders) != work_orders_seen
+        )
 
     async def _flag_overdue(self, wo: WorkOrderState) -> None:
         assert wo.planned_finish is not None
@@ -136,10 +141,8 @@ class ProductionTracker:
         )
 
     async def report(self, report: ProductionReport) -> UpdateAck:
-        """A shop-floor record: a step started, or completed with its good and scrap units.
-
-        Scrap that leaves the order short books another work order for the missing units.
-        """
+        """A shop-floor record: a step started, units of it made good or scrapped, or the
+        step completed. The main flow re-plans what scrap left missing."""
         order = self.order
         async with order.lock:
             with refusing():
@@ -147,39 +150,45 @@ class ProductionTracker:
             work_order = checked.work_order
             step = work_order.steps[checked.index]
             finishes = checked.finishes_work_order
+            counted = report.event != "started"
             now = workflow.now()
-            await order.project(
+            await order.project_for_caller(
                 ProductionActivities.record_production,
                 ProductionEventRecord(
                     order_no=order.order_no,
                     event_id=report.event_id,
                     step=step.name,
                     event=report.event,
-                    good_qty=checked.good if checked.completed else None,
-                    scrap_qty=checked.scrap if checked.completed else None,
+                    good_qty=checked.good if counted else None,
+                    scrap_qty=checked.scrap if counted else None,
                     note=report.note,
                     reported_by=report.reported_by,
                     at=now,
                     work_order_no=work_order.work_order_no,
                     finishes_work_order=finishes,
-                    produced_qty=checked.good if finishes else 0,
+                    produced_qty=checked.good_total if finishes else 0,
                     skips_remaining_steps=finishes and not checked.last_step,
+                    completes_step=checked.completed,
+                    step_good=checked.good_total,
+                    step_scrap=checked.scrap_total,
                 ),
             )
             step.status = "completed" if checked.completed else "started"
-            if checked.completed:
-                step.good_qty, step.scrap_qty = checked.good, checked.scrap
+            step.good_qty, step.scrap_qty = checked.good_total, checked.scrap_total
             if finishes:
                 for later in work_order.steps[checked.index + 1 :]:
                     later.status = "skipped"
                 work_order.status = "completed"
-                work_order.produced = checked.good
+                work_order.produced = checked.good_total
                 work_order.finished_at = now
-            await self._replan_shortfall(work_order)
+            if work_order.sku is not None:
+                # The main flow books another work order if this one's scrap left a shortfall.
+                order.state.shortfall_from.setdefault(work_order.sku, work_order.work_order_no)
             order.show()
         return order.ack()
 
     async def _replan_shortfall(self, work_order: WorkOrderState) -> None:
+        """Book another work order for what scrap left missing of its product."""
         state = self.order.state
         assert state.allocation is not None
         sku = work_order.sku
@@ -199,3 +208,12 @@ class ProductionTracker:
             ),
         )
         state.work_orders.append(work_order_state(plan))
+
+    async def _replan_shortfalls(self) -> None:
+        """Main flow: book another work order for each product the last reports left short."""
+        state = self.order.state
+        for sku, work_order_no in list(state.shortfall_from.items()):
+            scrapped = next(wo for wo in state.work_orders if wo.work_order_no == work_order_no)
+            async with self.order.lock:
+                await self._replan_shortfall(scrapped)
+                del state.shortfall_from[sku]

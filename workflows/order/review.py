@@ -8,6 +8,7 @@ PostgreSQL and tells the people concerned.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
@@ -79,15 +80,6 @@ class ReviewEngine:
         while self.order.stage() == S.UNDER_REVIEW:
             await self._await_decision(state.levels[state.current_level - 1])
 
-    def _open(self, level: LevelState) -> NoticeRequest:
-        """The level waits for its approvers from now; answers the notice that asks them."""
-        state = self.order.state
-        level.status = "pending"
-        state.current_level = level.level
-        state.since = workflow.now()
-        workflow.upsert_search_attributes([sa.REVIEW_LEVEL.value_set(level.level)])
-        return self._approval_requested(level)
-
     def _approval_requested(self, level: LevelState) -> NoticeRequest:
         return order_notice(
             Event.APPROVAL_REQUESTED,
@@ -129,32 +121,36 @@ class ReviewEngine:
                 level.round_started_at = None
 
     async def _fire(self, level: LevelState, kind: str) -> None:
+        """One clock fires; the level counts it once its record is written."""
         creator = self.order.params.created_by
         if kind == "reminder":
-            level.round_reminders += 1
-            level.reminders += 1
+            count = level.reminders + 1
             told = order_notice(
                 Event.REMINDER,
                 self.order.order_no,
                 self.order.state.status,
-                f"level {level.level} still waits for approval (reminder {level.reminders})",
-                key=f"{level.level}:{level.reminders}",
+                f"level {level.level} still waits for approval (reminder {count})",
+                key=f"{level.level}:{count}",
                 roles=level.deciders(),
                 exclude=[creator],
             )
-            await self._record_firing(level, "reminder", level.deciders(), level.reminders, told)
+            await self._record_firing(level, "reminder", level.deciders(), count, told)
+            level.round_reminders += 1
+            level.reminders = count
         elif kind == "escalation":
-            escalate(level)
+            escalated = replace(level)
+            escalate(escalated)
             told = order_notice(
                 Event.ESCALATED,
                 self.order.order_no,
                 self.order.state.status,
-                f"level {level.level} escalated from {level.role} to {level.escalated_to}",
+                f"level {level.level} escalated from {level.role} to {escalated.escalated_to}",
                 key=str(level.level),
-                roles=level.deciders(),
+                roles=escalated.deciders(),
                 exclude=[creator],
             )
-            await self._record_firing(level, "escalation", level.deciders(), 1, told)
+            await self._record_firing(escalated, "escalation", escalated.deciders(), 1, told)
+            escalate(level)
             workflow.upsert_search_attributes([sa.ESCALATED.value_set(True)])
         else:
             await self._expire(level)
@@ -187,16 +183,17 @@ class ReviewEngine:
 
     async def _expire(self, level: LevelState) -> None:
         """Nobody decided in time: ops is told, and the order waits on hold for them."""
+        await self._record_firing(level, "expiry", [Role.OPS.value], level.expired + 1)
         level.expired += 1
-        await self._record_firing(level, "expiry", [Role.OPS.value], level.expired)
         state = self.order.state
         async with self.order.lock:
             if state.cancel_request is not None or state.status != S.UNDER_REVIEW:
                 return
             if level.status != "pending":
                 return
-            state.held_from = state.status
-            await self.order.record_transition(S.ON_HOLD, SYSTEM, "review expired")
+            await self.order.record_transition(
+                S.ON_HOLD, SYSTEM, "review expired", held_from=state.status
+            )
 
     # ------------------------------------------------------------------ decisions (update)
 
@@ -226,10 +223,6 @@ class ReviewEngine:
                 level, verdict = self.check(request)
             now = workflow.now()
             by = request.actor.username
-            level.decisions.append(
-                DecisionState(by, request.decision, request.comment, now, verdict.on_behalf_of)
-            )
-            level.status = verdict.level_status
             record = DecisionRecord(
                 order_no=order.order_no,
                 level=level.level,
@@ -241,37 +234,48 @@ class ReviewEngine:
                 level_status=verdict.level_status,
                 on_behalf_of=verdict.on_behalf_of,
             )
-            if level.status == "rejected":
-                record.transition = order.begin_transition(
-                    S.REJECTED,
-                    by,
-                    request.comment,
-                    notices=[
-                        self._told_creator(
-                            Event.REJECTED, S.REJECTED, f"rejected by {by}: {request.comment}"
-                        )
-                    ],
+            following: LevelState | None = None
+            if verdict.level_status == "rejected":
+                rejected = self._told_creator(
+                    Event.REJECTED, S.REJECTED, f"rejected by {by}: {request.comment}"
                 )
-            elif level.status == "approved" and level.level < len(state.levels):
+                record.transition = order.transition(
+                    S.REJECTED, by, request.comment, notices=[rejected]
+                )
+            elif verdict.level_status == "approved" and level.level < len(state.levels):
                 following = state.levels[level.level]
                 record.opens_level = following.level
-                record.notices = [self._open(following)]
-            elif level.status == "approved":
-                record.transition = order.begin_transition(
-                    S.APPROVED,
-                    SYSTEM,
-                    "all review levels approved",
-                    notices=[
-                        self._told_creator(
-                            Event.APPROVED, S.APPROVED, "approved at every review level"
-                        )
-                    ],
+                record.notices = [self._approval_requested(following)]
+            elif verdict.level_status == "approved":
+                approved = self._told_creator(
+                    Event.APPROVED, S.APPROVED, "approved at every review level"
                 )
-            await order.project(ReviewActivities.record_decision, record)
+                record.transition = order.transition(
+                    S.APPROVED, SYSTEM, "all review levels approved", notices=[approved]
+                )
+            # What ops see leads the write, as for every transition.
             if record.transition is not None:
-                order.transition_recorded(record.transition)
-            if record.opens_level is not None:
-                order.shown_level = record.opens_level
+                order.publish(record.transition)
+            if following is not None:
+                workflow.upsert_search_attributes([sa.REVIEW_LEVEL.value_set(following.level)])
+            try:
+                await order.project_for_caller(ReviewActivities.record_decision, record)
+            except Exception:
+                if record.transition is not None:
+                    order.unpublish(record.transition)
+                if following is not None:
+                    workflow.upsert_search_attributes([sa.REVIEW_LEVEL.value_set(level.level)])
+                raise
+            level.decisions.append(
+                DecisionState(by, request.decision, request.comment, now, verdict.on_behalf_of)
+            )
+            level.status = verdict.level_status
+            if following is not None:
+                following.status = "pending"
+                state.current_level = following.level
+                state.since = now
+            if record.transition is not None:
+                order.apply(record.transition)
             order.show()
         return order.ack()
 

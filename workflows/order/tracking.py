@@ -4,6 +4,7 @@ exception puts it on until ops resumes or cancels it."""
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.inputs import CarrierEventRecord
@@ -48,18 +49,21 @@ class CarrierTracking:
     async def on_event(self, update: CarrierUpdate) -> None:
         """A tracking event. ``delivered`` moves a shipped order on; a fresh ``exception``
         puts it on hold with the carrier's reason until ops resumes or cancels it. Repeats
-        are ignored, and an event older than one already seen changes only the timeline."""
+        are ignored, and an event older than one already seen changes only the timeline.
+        Events before the goods were handed over are ignored (the API refuses them)."""
         order = self.order
         state = order.state
         if state.status in TERMINAL:
             return
+        if order.stage() not in (
+            S.SHIPPED,
+            S.DELIVERED,
+        ):
+            return
         key = f"{update.status}@{update.occurred_at.isoformat()}"
         if key in state.carrier_seen:
             return
-        state.carrier_seen.append(key)
         newest = state.latest_tracking_at is None or update.occurred_at > state.latest_tracking_at
-        if newest:
-            state.latest_tracking_at = update.occurred_at
         async with order.lock:
             record = CarrierEventRecord(
                 update.tracking_no,
@@ -68,32 +72,55 @@ class CarrierTracking:
                 update.occurred_at,
                 update.detail,
             )
+            if update.status == "delivered" and state.status == S.SHIPPED:
+                # The delivery and the order's move to DELIVERED commit together.
+                record.transition = order.transition(
+                    S.DELIVERED, SYSTEM, DELIVERED_REASON, notices=[self._delivered()]
+                )
+                order.publish(record.transition)
+            try:
+                await order.project(LogisticsActivities.record_carrier_event, record)
+            except ActivityError as error:
+                if record.transition is not None:
+                    order.unpublish(record.transition)
+                # Kept, and recorded again when ops resumes the order.
+                state.unrecorded_events.append(update)
+                await order.hold_for_fault(error)
+                return
+            state.carrier_seen.append(key)
+            if newest:
+                state.latest_tracking_at = update.occurred_at
             if update.status == "delivered":
                 state.delivered = True
-                if state.status == S.SHIPPED:
-                    # The delivery and the order's move to DELIVERED commit together.
-                    record.transition = order.begin_transition(
-                        S.DELIVERED, SYSTEM, DELIVERED_REASON, notices=[self._delivered()]
-                    )
-            await order.project(LogisticsActivities.record_carrier_event, record)
             if record.transition is not None:
-                order.transition_recorded(record.transition)
+                order.apply(record.transition)
             if update.status == "exception" and newest and state.status == S.SHIPPED:
-                reason = update.detail or "no reason given"
-                state.held_from = state.status
-                state.carrier_hold = True
-                await order.record_transition(
+                await self._hold_for_exception(update)
+
+    async def _hold_for_exception(self, update: CarrierUpdate) -> None:
+        order = self.order
+        reason = update.detail or "no reason given"
+        await order.record_transition(
+            S.ON_HOLD,
+            CARRIER,
+            f"carrier exception: {reason}",
+            held_from=S.SHIPPED,
+            notices=[
+                order_notice(
+                    NotificationEvent.CARRIER_EXCEPTION,
+                    order.order_no,
                     S.ON_HOLD,
-                    CARRIER,
-                    f"carrier exception: {reason}",
-                    notices=[
-                        order_notice(
-                            NotificationEvent.CARRIER_EXCEPTION,
-                            order.order_no,
-                            S.ON_HOLD,
-                            f"the carrier could not deliver: {reason}",
-                            key=update.occurred_at.isoformat(),
-                            roles=[Role.LOGISTICS.value, Role.OPS.value],
-                        )
-                    ],
+                    f"the carrier could not deliver: {reason}",
+                    key=update.occurred_at.isoformat(),
+                    roles=[Role.LOGISTICS.value, Role.OPS.value],
                 )
+            ],
+        )
+        order.state.carrier_hold = True
+        order.show()
+
+    async def record_unrecorded(self) -> None:
+        """On a resume: the events a fault kept from the record, recorded now."""
+        events, self.order.state.unrecorded_events = self.order.state.unrecorded_events, []
+        for update in events:
+            await self.on_event(update)

@@ -20,6 +20,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     # The modules whose dataclasses make up the order's state, imported here so that the
@@ -83,14 +84,38 @@ class OrderWorkflow:
         order.show()
         try:
             while (stage := order.stage()) not in TERMINAL:
-                await self.stages[stage]()
+                await self._run_stage(stage)
         except OrderCancelled:
-            await self.fulfilment.compensate()
+            await self._compensate()
         except ContinueAsNewDue:
             # Raised only at a wait with no handler running: the state is whole.
             workflow.continue_as_new(replace(params, carried=order.state))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return order.state.status.value
+
+    async def _run_stage(self, stage: OrderStatus) -> None:
+        """One stage of the main flow. A step that fails for good holds the order for ops;
+        their resume runs the stage again from its start (every stage may)."""
+        order = self.order
+        await order.wait(lambda: order.state.fault is None)
+        try:
+            await self.stages[stage]()
+        except ActivityError as error:
+            async with order.lock:
+                await order.hold_for_fault(error)
+
+    async def _compensate(self) -> None:
+        """Undo what the order set in motion; a compensation that fails for good holds the
+        order for ops, whose resume tries again."""
+        order = self.order
+        while True:
+            try:
+                await self.fulfilment.compensate()
+                return
+            except ActivityError as error:
+                async with order.lock:
+                    await order.hold_for_fault(error)
+                await workflow.wait_condition(lambda: order.state.fault is None)
 
     # ------------------------------------------------------------------ stages of its own
 
@@ -158,7 +183,7 @@ class OrderWorkflow:
         """Answers once the order is validated (under review or rejected) and PostgreSQL
         shows it: entering an order starts the workflow with this update."""
         order = self.order
-        await workflow.wait_condition(lambda: order.state.status != S.CREATED and order.settled())
+        await workflow.wait_condition(lambda: order.state.status != S.CREATED)
         return order.ack()
 
     # ------------------------------------------------------------------ review
@@ -181,7 +206,10 @@ class OrderWorkflow:
             with refusing():
                 self._check_cancel()
             order.state.cancel_request = request
-        await workflow.wait_condition(lambda: order.state.status == S.CANCELLED and order.settled())
+        # Answers once cancelled, or held for ops when a compensation failed for good.
+        await workflow.wait_condition(
+            lambda: order.state.status == S.CANCELLED or order.state.fault is not None
+        )
         return order.ack()
 
     @cancel.validator
@@ -206,8 +234,14 @@ class OrderWorkflow:
         async with order.lock:
             with refusing():
                 self._check_hold()
-            order.state.held_from = order.state.status
-            await order.record_transition(S.ON_HOLD, request.actor.username, request.reason)
+            state = order.state
+            await order.record_transition(
+                S.ON_HOLD,
+                request.actor.username,
+                request.reason,
+                held_from=state.status,
+                for_caller=True,
+            )
         return order.ack()
 
     @hold.validator
@@ -232,9 +266,13 @@ class OrderWorkflow:
                 self._check_resume()
             state = order.state
             assert state.held_from is not None
-            target, state.held_from = state.held_from, None
+            await order.record_transition(
+                state.held_from, request.actor.username, request.reason, for_caller=True
+            )
+            # The step a fault held runs again, tracking events it kept from the record too.
             state.carrier_hold = False
-            await order.record_transition(target, request.actor.username, request.reason)
+            state.fault = None
+        await self.tracking.record_unrecorded()
         return order.ack()
 
     @resume.validator
@@ -244,7 +282,8 @@ class OrderWorkflow:
 
     def _check_resume(self) -> None:
         state = self.order.state
-        if state.cancel_request is not None:
+        # A cancellation held by a failed compensation resumes to try it again.
+        if state.cancel_request is not None and state.fault is None:
             raise conflict("the order is being cancelled")
         if state.status != S.ON_HOLD:
             raise conflict(f"the order is {state.status.value}, not ON_HOLD")
@@ -257,8 +296,10 @@ class OrderWorkflow:
         with refusing():
             self._check_dispatch()
         order.state.dispatch_request = request
+        # Answers once shipped, or held for ops when the hand-over failed for good (the
+        # dispatch goes on when they resume).
         await workflow.wait_condition(
-            lambda: order.state.status in (S.SHIPPED, S.CANCELLED) and order.settled()
+            lambda: order.state.status in (S.SHIPPED, S.CANCELLED) or order.state.fault is not None
         )
         return order.ack()
 
@@ -278,13 +319,14 @@ class OrderWorkflow:
         async with order.lock:
             with refusing():
                 self._check_confirm()
-            order.state.confirm_request = request
             await order.record_transition(
                 S.COMPLETED,
                 request.actor.username,
                 request.reason,
                 notices=[self._completed()],
+                for_caller=True,
             )
+            order.state.confirm_request = request
         return order.ack()
 
     @confirm_delivery.validator
