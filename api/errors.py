@@ -53,6 +53,17 @@ class InvalidRequest(AppError):
     kind = "ValidationError"
 
 
+class TooManyRequests(AppError):
+    """Refused for now; ``Retry-After`` says in how many seconds to try again."""
+
+    status_code = 429
+    kind = "TooManyRequests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+
 class Unavailable(AppError):
     status_code = 503
     kind = "Unavailable"
@@ -79,6 +90,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def app_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(
             {"error": exc.kind, "detail": exc.detail}, status_code=exc.status_code, headers=headers
         )
