@@ -79,9 +79,7 @@ async def test_failed_sign_ins_are_limited_per_username(world: World, api_with: 
         assert_too_many(await sign_in(elsewhere, target, TEST_PASSWORD), 15 * 60)
     # Refused tries are not counted: they checked nothing.
     async with world.sessions() as session:
-        counted = await session.scalar(
-            select(func.count()).where(SignInAttempt.username == target)
-        )
+        counted = await session.scalar(select(func.count()).where(SignInAttempt.username == target))
     assert counted == 3
 
 
