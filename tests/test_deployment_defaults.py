@@ -28,7 +28,7 @@ UNREACHABLE_DB = "postgresql+psycopg://nobody@127.0.0.1:9/none"
 
 def settings_for(environment: str, jwt_secret: str, carrier_secret: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         environment=environment,
         jwt_secret=jwt_secret,
         carrier_webhook_secret=carrier_secret,
@@ -54,8 +54,8 @@ def start(argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_only_development_accepts_the_built_in_secrets() -> None:
     settings_for("development", DEFAULT_JWT_SECRET, DEFAULT_CARRIER_WEBHOOK_SECRET)
-    assert Settings(_env_file=None).is_development  # type: ignore[call-arg]
-    Settings(_env_file=None).refuse_default_secrets()  # type: ignore[call-arg]
+    assert Settings(_env_file=None).is_development
+    Settings(_env_file=None).refuse_default_secrets()
 
     for environment in ("production", "staging", "Production"):
         weak = settings_for(environment, DEFAULT_JWT_SECRET, DEFAULT_CARRIER_WEBHOOK_SECRET)
