@@ -37,20 +37,43 @@ def parse_duration(value: object) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
+# The built-in secrets make a developer machine work out of the box; they are public (they are
+# right here), so only ENVIRONMENT=development accepts them.
+DEFAULT_JWT_SECRET = "dev-only-secret-change-me-in-production"
+DEFAULT_CARRIER_WEBHOOK_SECRET = "dev-carrier-secret"
+# 32 characters: 128 bits or more for a hex or base64 random value.
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureSettings(Exception):
+    """The configuration is unsafe for a real deployment; the message says what to set."""
+
 
 class Settings(BaseSettings):
     """Every knob of the product; each field reads the environment variable of the same name."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
+    # `development` (the default) lets the built-in secrets below through; anything else is
+    # treated as a real deployment, where the processes refuse to start with them.
+    environment: str = "development"
+
     database_url: str = "postgresql+psycopg://orderflow:orderflow@localhost:5432/orderflow"
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     task_queue: str = "orders"
 
-    jwt_secret: str = "dev-only-secret-change-me-in-production"
+    jwt_secret: str = DEFAULT_JWT_SECRET
     access_token_ttl: Duration = timedelta(hours=8)
-    carrier_webhook_secret: str = "dev-carrier-secret"
+    carrier_webhook_secret: str = DEFAULT_CARRIER_WEBHOOK_SECRET
+    # Failed sign-ins tolerated per username and per client address within the window;
+    # beyond them sign-in answers 429 until the oldest failure leaves the window.
+    login_max_failures_per_user: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_failure_window: Duration = timedelta(minutes=15)
+    # Webhook targets in private, loopback, link-local and similar ranges are refused unless
+    # this is set (for receivers on the same host or network, as in development and tests).
+    webhook_allow_private_targets: bool = False
     # Who carries the goods: the built-in carrier (tracking events come in through the API
     # only) or the carrier simulator at CARRIER_SIMULATOR_URL, which posts them on its own.
     carrier: Literal["builtin", "simulator"] = "builtin"
@@ -93,6 +116,36 @@ class Settings(BaseSettings):
     # before the second try and twice as long before each one after, then recorded as failed.
     notification_max_attempts: int = Field(default=5, ge=1)
     notification_retry_initial: Duration = timedelta(seconds=2)
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment.strip().lower() == "development"
+
+    def weak_secrets(self) -> list[str]:
+        """The secrets a real deployment must not run with: left at their built-in value, or
+        shorter than :data:`MIN_SECRET_LENGTH` characters."""
+        secrets = {
+            "JWT_SECRET": (self.jwt_secret, DEFAULT_JWT_SECRET),
+            "CARRIER_WEBHOOK_SECRET": (self.carrier_webhook_secret, DEFAULT_CARRIER_WEBHOOK_SECRET),
+        }
+        return [
+            name
+            for name, (value, default) in secrets.items()
+            if value == default or len(value) < MIN_SECRET_LENGTH
+        ]
+
+    def refuse_default_secrets(self) -> None:
+        """Raise :class:`InsecureSettings` outside development when a secret is weak: anyone
+        who read this code could otherwise mint tokens or forge carrier events."""
+        weak = self.weak_secrets()
+        if not weak or self.is_development:
+            return
+        value = "random values" if len(weak) > 1 else "a random value"
+        raise InsecureSettings(
+            f"Refusing to start with ENVIRONMENT={self.environment}: set {' and '.join(weak)} "
+            f"to {value} of at least {MIN_SECRET_LENGTH} characters "
+            "(e.g. `openssl rand -hex 32`), not the built-in defaults."
+        )
 
     @property
     def sqlalchemy_url(self) -> str:

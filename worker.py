@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from temporalio.worker import Worker
 from activities import all_activities
 from activities.carriers import BuiltinCarrier, CarrierAdapter
 from activities.failures import FailureClassifier
-from config import Settings, get_settings
+from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
 from domain.notifications import DELIVERED_CHANNELS
 from workflows import search_attributes
@@ -107,6 +108,7 @@ def carrier_for(settings: Settings) -> CarrierAdapter:
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
+    settings.refuse_default_secrets()
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
     await ensure_search_attributes(client, settings.temporal_namespace)
     engine = worker_engine(settings)
@@ -130,4 +132,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except InsecureSettings as refusal:
+        print(f"orderflow worker: {refusal}", file=sys.stderr, flush=True)
+        sys.exit(1)

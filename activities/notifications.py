@@ -34,6 +34,7 @@ from config import Settings
 from db.models import Notification, WebhookSubscription
 from domain.notifications import EMAIL, WEBHOOK
 from domain.signatures import sign_body
+from domain.webhook_targets import webhook_target_refusal
 
 # Each bounded well inside the deliver activity's start-to-close timeout, so a hung server
 # surfaces as this attempt's error rather than as an activity timeout.
@@ -218,6 +219,11 @@ class NotificationActivities:
 
     async def _post_webhook(self, attempt: _Attempt) -> None:
         assert attempt.secret is not None
+        if not self.settings.webhook_allow_private_targets:
+            # Checked again: the name may point somewhere else since the subscription was made.
+            refusal = await webhook_target_refusal(attempt.target, must_resolve=False)
+            if refusal is not None:
+                raise ApplicationError(f"not sent: {refusal}", non_retryable=True)
         body = webhook_body(attempt.payload)
         headers = {
             "Content-Type": "application/json",

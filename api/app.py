@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,15 +21,17 @@ from api.routes import (
     policy,
     reference,
 )
-from config import Settings, get_settings
+from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
-    """Build the app; tests pass their own settings and Temporal client."""
+    """Build the app; tests pass their own settings and Temporal client. Outside development,
+    weak secrets raise :class:`InsecureSettings` before anything starts."""
     settings = settings or get_settings()
+    settings.refuse_default_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,4 +73,14 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     return app
 
 
-app = create_app()
+def _app_or_exit() -> FastAPI:
+    """The app ``uvicorn api.app:app`` serves; unsafe settings end the process with the one
+    sentence that says what to fix, rather than a traceback."""
+    try:
+        return create_app()
+    except InsecureSettings as refusal:
+        print(f"orderflow api: {refusal}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+
+
+app = _app_or_exit()

@@ -56,6 +56,8 @@ class InvalidRequest(AppError):
 
 
 class TooManyRequests(AppError):
+    """Refused for now; ``Retry-After`` says in how many seconds to try again."""
+
     status_code = 429
     kind = "TooManyRequests"
 
@@ -88,7 +90,7 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, AppError)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
         if exc.retry_after is not None:
-            headers["Retry-After"] = str(exc.retry_after)
+            headers["Retry-After"] = str(max(1, exc.retry_after))
         return JSONResponse(
             {"error": exc.kind, "detail": exc.detail}, status_code=exc.status_code, headers=headers
         )

@@ -13,10 +13,11 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import schemas
-from api.errors import NotFound
+from api.errors import InvalidRequest, NotFound
 from api.paging import decode_cursor, encode_cursor
 from db.models import Notification, Order, User, WebhookSubscription
 from domain.notifications import IN_APP, WEBHOOK
+from domain.webhook_targets import webhook_target_refusal
 
 # 32 random bytes: as strong as the HMAC-SHA256 it keys.
 SECRET_BYTES = 32
@@ -96,8 +97,21 @@ async def mark_read(
 
 
 async def create_subscription(
-    session: AsyncSession, user: User, body: schemas.WebhookSubscriptionCreate
+    session: AsyncSession,
+    user: User,
+    body: schemas.WebhookSubscriptionCreate,
+    *,
+    allow_private_targets: bool,
 ) -> schemas.WebhookSubscriptionCreated:
+    """Subscribe ``body.url``; 422 when its host is, or resolves to, an address in a private,
+    loopback, link-local or similar range, unless ``allow_private_targets``."""
+    if not allow_private_targets:
+        refusal = await webhook_target_refusal(str(body.url), must_resolve=True)
+        if refusal is not None:
+            raise InvalidRequest(
+                f"{refusal}; webhooks go to public addresses only "
+                "(WEBHOOK_ALLOW_PRIVATE_TARGETS=true allows private ones)"
+            )
     subscription = WebhookSubscription(
         url=str(body.url),
         secret=secrets.token_hex(SECRET_BYTES),

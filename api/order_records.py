@@ -4,6 +4,9 @@ The whole order is read in one query: PostgreSQL gathers every section (lines, r
 production, stock, shipment, history) into JSON next to the order's own columns, and Python
 only shapes it. An order detail is read after every action on the order, so it stays one
 round trip however many sections the order has.
+
+Staff read orders whole; a customer user reads the customer's view of its own orders
+(:mod:`api.schemas.customer`), shaped from the same read.
 """
 
 from __future__ import annotations
@@ -78,8 +81,9 @@ async def list_orders(
     q: str | None,
     limit: int,
     cursor: str | None,
-) -> schemas.Page[schemas.OrderSummary]:
-    """Newest first; the cursor is the last order seen, so pages stay stable as orders arrive."""
+) -> schemas.OrderPageView:
+    """Newest first; the cursor is the last order seen, so pages stay stable as orders arrive.
+    A customer user gets the customer's summary of each."""
     query = _visible_orders(user)
     if status is not None:
         query = query.where(Order.status == status.value)
@@ -98,7 +102,13 @@ async def list_orders(
         query = query.where(Order.id < decode_cursor(cursor))
     orders = list(await session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
-    return schemas.Page(data=[order_summary(o) for o in orders[:limit]], next_cursor=next_cursor)
+    if is_customer(user):
+        return schemas.Page[schemas.CustomerOrderSummary](
+            data=[customer_order_summary(o) for o in orders[:limit]], next_cursor=next_cursor
+        )
+    return schemas.Page[schemas.OrderSummary](
+        data=[order_summary(o) for o in orders[:limit]], next_cursor=next_cursor
+    )
 
 
 def order_summary(order: Order) -> schemas.OrderSummary:
@@ -115,20 +125,33 @@ def order_summary(order: Order) -> schemas.OrderSummary:
     )
 
 
-async def order_history(session: AsyncSession, order: Order) -> list[schemas.HistoryPublic]:
-    rows = await session.scalars(
-        select(StatusHistory).where(StatusHistory.order_id == order.id).order_by(StatusHistory.seq)
-    )
-    return [
-        schemas.HistoryPublic(
-            from_status=row.from_status,
-            to_status=row.to_status,
-            actor=row.actor,
-            reason=row.reason,
-            at=row.at,
+def customer_order_summary(order: Order) -> schemas.CustomerOrderSummary:
+    summary = order_summary(order).model_dump(exclude={"created_by"})
+    return schemas.CustomerOrderSummary.model_validate(summary)
+
+
+async def order_history(session: AsyncSession, user: User, order: Order) -> schemas.HistoryPageView:
+    """Every transition of the order; a customer user sees statuses and times, and names only
+    its own people."""
+    query = select(StatusHistory).where(StatusHistory.order_id == order.id)
+    rows = list(await session.scalars(query.order_by(StatusHistory.seq)))
+    if not is_customer(user):
+        return schemas.Page[schemas.HistoryPublic](
+            data=[schemas.HistoryPublic.model_validate(row, from_attributes=True) for row in rows]
         )
-        for row in rows
-    ]
+    own_people = select(User.username).where(User.customer_id == order.customer_id)
+    own = set(await session.scalars(own_people))
+    return schemas.Page[schemas.CustomerTransitionPublic](
+        data=[
+            schemas.CustomerTransitionPublic(
+                from_status=row.from_status,
+                to_status=row.to_status,
+                actor=row.actor if row.actor in own else None,
+                at=row.at,
+            )
+            for row in rows
+        ]
+    )
 
 
 async def review_notices_for(session: AsyncSession, user: User) -> list[schemas.ReviewNoticePublic]:
@@ -216,7 +239,10 @@ SELECT
      FROM shipments sh WHERE sh.order_id = o.id) AS shipment,
   (SELECT coalesce(json_agg(json_build_object(
             'from_status', h.from_status, 'to_status', h.to_status, 'actor', h.actor,
-            'reason', h.reason, 'at', h.at)
+            'reason', h.reason, 'at', h.at,
+            'by_customer', EXISTS (SELECT 1 FROM users u
+                                    WHERE u.username = h.actor
+                                      AND u.customer_id = o.customer_id))
           ORDER BY h.seq), '[]')
      FROM status_history h WHERE h.order_id = o.id) AS history
 FROM orders o
@@ -226,9 +252,9 @@ WHERE o.order_no = :order_no
 )
 
 
-async def order_detail(session: AsyncSession, viewer: Viewer, order_no: str) -> schemas.OrderPublic:
-    """The whole order as PostgreSQL records it, as ``viewer`` may see it; sections not
-    reached yet are null."""
+async def order_detail(session: AsyncSession, viewer: Viewer, order_no: str) -> schemas.OrderView:
+    """The whole order as PostgreSQL records it, as ``viewer`` may see it: staff all of it, a
+    customer user the customer's view; sections not reached yet are null."""
     if viewer.customer_only and viewer.customer_id is None:
         raise NotFound(f"order {order_no} does not exist")
     customer_id = viewer.customer_id if viewer.customer_only else None
@@ -239,6 +265,8 @@ async def order_detail(session: AsyncSession, viewer: Viewer, order_no: str) -> 
     )
     if row is None:
         raise NotFound(f"order {order_no} does not exist")
+    if viewer.customer_only:
+        return _customer_view(row)
     return schemas.OrderPublic.model_validate(
         {
             "order_no": row["order_no"],
@@ -258,6 +286,29 @@ async def order_detail(session: AsyncSession, viewer: Viewer, order_no: str) -> 
             "stock_movements": row["stock_movements"],
             "shipment": row["shipment"],
             "history": row["history"],
+        }
+    )
+
+
+def _customer_view(row: Any) -> schemas.CustomerOrderPublic:
+    """The order without how it is handled inside: no review, production, stock movements,
+    reasons or staff names; the history names only the customer's own people."""
+    return schemas.CustomerOrderPublic.model_validate(
+        {
+            "order_no": row["order_no"],
+            "status": row["status"],
+            "status_label": STATUS_LABELS[OrderStatus(row["status"])],
+            "held_from": row["held_from"],
+            "customer_id": row["customer_id"],
+            "total": row["total"],
+            "currency": row["currency"],
+            "created_at": row["created_at"],
+            "lines": row["lines"],
+            "shipment": row["shipment"],
+            "history": [
+                {**entry, "actor": entry["actor"] if entry["by_customer"] else None}
+                for entry in row["history"]
+            ],
         }
     )
 

@@ -89,9 +89,16 @@ class OrderOutcome:
     polls: int
 
 
-def sign(body: bytes, secret: str) -> str:
-    """``X-Carrier-Signature``: ``sha256=<hex HMAC-SHA256 of the raw body>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def carrier_headers(body: bytes, secret: str) -> dict[str, str]:
+    """Signed as the carrier signs: ``X-Carrier-Timestamp`` (unix seconds, now) and
+    ``X-Carrier-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">``."""
+    timestamp = str(int(time.time()))
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return {
+        "Content-Type": "application/json",
+        "X-Carrier-Timestamp": timestamp,
+        "X-Carrier-Signature": "sha256=" + digest.hexdigest(),
+    }
 
 
 class Api:
@@ -215,10 +222,7 @@ class Api:
             order_no=order_no,
             expect=202,
             content=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Carrier-Signature": sign(body, self.carrier_secret),
-            },
+            headers=carrier_headers(body, self.carrier_secret),
         )
 
 

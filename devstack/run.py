@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from devstack.network import DEFAULT_API_HOST, is_loopback, local_url, port_in_use
 from devstack.paths import data_root, int_setting, setting
 from devstack.postgres import PostgresError, PostgresHandle, ensure_postgres
 from devstack.processes import Child, Interrupted, Supervisor, log, terminate
@@ -65,19 +65,6 @@ class StartupError(Exception):
     """Start-up cannot continue; the message is one sentence for the user."""
 
 
-def port_in_use(port: int) -> bool:
-    """Whether something already listens on TCP ``port`` (any local IPv4 address)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # SO_REUSEADDR ignores connections lingering in TIME_WAIT but still conflicts with a
-        # listening socket, which is exactly "another server owns this port".
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("0.0.0.0", port))
-        except OSError:
-            return True
-    return False
-
-
 @dataclass
 class DevStack(Supervisor):
     """Everything ``run`` started, so that it can all be stopped again in the right order."""
@@ -87,7 +74,7 @@ class DevStack(Supervisor):
 
     # -- settings ---------------------------------------------------------------------------
 
-    api_host: str = field(default_factory=lambda: setting("API_HOST") or "0.0.0.0")
+    api_host: str = field(default_factory=lambda: setting("API_HOST") or DEFAULT_API_HOST)
     api_port: int = field(default_factory=lambda: int_setting("API_PORT", 8000))
     temporal_port: int = field(default_factory=lambda: int_setting("TEMPORAL_PORT", 7233))
     temporal_ui_port: int = field(default_factory=lambda: int_setting("TEMPORAL_UI_PORT", 8233))
@@ -99,6 +86,18 @@ class DevStack(Supervisor):
     def temporal_address(self) -> str:
         """Where the worker and the API find Temporal."""
         return self.external_temporal or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def api_url(self) -> str:
+        """Where this machine's processes (the simulator, the health check) reach the API."""
+        return local_url(self.api_host, self.api_port)
+
+    @property
+    def api_reach(self) -> str:
+        """Who can reach the API, and how to change it."""
+        if is_loopback(self.api_host):
+            return "this machine only; API_HOST=0.0.0.0 make run serves other machines too"
+        return f"listening on {self.api_host} (API_HOST): other machines can reach it"
 
     @property
     def carrier_sim_url(self) -> str:
@@ -138,7 +137,7 @@ class DevStack(Supervisor):
         the user set them (environment or ``.env``)."""
         env = dict(env)
         env["CARRIER_SIM_PORT"] = str(self.carrier_sim_port)
-        env["CARRIER_SIM_API_URL"] = f"http://127.0.0.1:{self.api_port}"
+        env["CARRIER_SIM_API_URL"] = self.api_url
         for variable, default in _CARRIER_SIM_DEFAULTS.items():
             if setting(variable) is None:
                 env[variable] = default
@@ -158,16 +157,16 @@ class DevStack(Supervisor):
     def check_ports(self) -> None:
         """Refuse to start if a port we are about to listen on is taken."""
         wanted = [
-            ("API", "API_PORT", self.api_port),
-            ("carrier simulator", "CARRIER_SIM_PORT", self.carrier_sim_port),
+            ("API", "API_PORT", self.api_port, self.api_host),
+            ("carrier simulator", "CARRIER_SIM_PORT", self.carrier_sim_port, "0.0.0.0"),
         ]
         if self.external_temporal is None:
             wanted += [
-                ("Temporal", "TEMPORAL_PORT", self.temporal_port),
-                ("Temporal UI", "TEMPORAL_UI_PORT", self.temporal_ui_port),
+                ("Temporal", "TEMPORAL_PORT", self.temporal_port, "0.0.0.0"),
+                ("Temporal UI", "TEMPORAL_UI_PORT", self.temporal_ui_port, "0.0.0.0"),
             ]
-        for label, variable, port in wanted:
-            if port_in_use(port):
+        for label, variable, port, host in wanted:
+            if port_in_use(port, host):
                 raise StartupError(
                     f"Port {port} ({label}) is already in use — is another `make run` running? "
                     f"Stop it, or choose another port with {variable}=..."
@@ -261,11 +260,14 @@ class DevStack(Supervisor):
         )
 
         await self.spawn("worker", [python, "worker.py"], self.worker_env(env))
+        if not is_loopback(self.api_host):
+            log(
+                f"API_HOST={self.api_host}: the API is open to other machines, with the demo "
+                "passwords and, unless you set them, the built-in development secrets"
+            )
         api_argv = [python, "-m", "uvicorn", "api.app:app", "--host", self.api_host]
         await self.spawn("api", [*api_argv, "--port", str(self.api_port)], env)
-        await self.until_stopped(
-            self.wait_for_health("API", f"http://127.0.0.1:{self.api_port}/healthz")
-        )
+        await self.until_stopped(self.wait_for_health("API", f"{self.api_url}/healthz"))
         self.print_banner()
 
     async def wait_for_health(self, label: str, url: str) -> None:
@@ -306,7 +308,8 @@ class DevStack(Supervisor):
             "",
             "=" * 72,
             "  Order flow is running.",
-            f"  API docs      http://localhost:{self.api_port}/docs",
+            f"  API docs      {self.api_url}/docs",
+            f"                {self.api_reach}",
             f"  Temporal UI   {ui}",
             f"  PostgreSQL    {database}",
             f"  Carrier sim   {carrier}",

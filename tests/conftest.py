@@ -97,6 +97,8 @@ def settings(database_url: str, mailbox: Mailbox) -> Settings:
         task_queue=f"orders-test-{uuid.uuid4().hex[:8]}",
         jwt_secret="test-secret-of-thirty-two-characters",
         carrier_webhook_secret="test-carrier-secret",
+        # The webhook receivers of the tests listen on 127.0.0.1.
+        webhook_allow_private_targets=True,
         remind_after=LONG,
         escalate_after=LONG * 2,
         auto_confirm_after=LONG,
@@ -125,11 +127,14 @@ def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
 
 
 @asynccontextmanager
-async def running_api(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app in-process, lifespan included, reached over an ASGI transport."""
+async def running_api(
+    settings: Settings, client: Client, client_address: tuple[str, int] = ("127.0.0.1", 123)
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app in-process, lifespan included, reached over an ASGI transport; its
+    requests come from ``client_address``."""
     app = create_app(settings, client)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, client=client_address)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
             yield http
 
@@ -144,10 +149,11 @@ async def api(
 
 @pytest.fixture
 def api_with(settings: Settings, temporal_client: Client, worker: Worker) -> Any:
-    """An API whose new orders get other timers, e.g. ``api_with(remind_after=...)``."""
+    """An API with other settings, e.g. ``api_with(remind_after=...)``; ``client_address=``
+    makes its requests come from another address."""
 
-    def build(**overrides: Any) -> Any:
-        return running_api(settings.model_copy(update=overrides), temporal_client)
+    def build(client_address: tuple[str, int] = ("127.0.0.1", 123), **overrides: Any) -> Any:
+        return running_api(settings.model_copy(update=overrides), temporal_client, client_address)
 
     return build
 

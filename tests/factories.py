@@ -19,7 +19,7 @@ from api.security import issue_token
 from config import Settings
 from db.models import Customer, Order, Product, ProductionLine, RoutingStep, User
 from domain.passwords import hash_password
-from domain.signatures import sign_body
+from domain.signatures import sign_timestamped
 
 # Hashing is deliberately slow; every test user shares one hash of this password.
 TEST_PASSWORD = "test-pass"
@@ -285,8 +285,10 @@ class World:
         occurred_at: datetime | None = None,
         detail: str | None = None,
         secret: str | None = None,
+        signed_at: datetime | None = None,
     ) -> httpx.Response:
-        """Post a tracking event signed the way the carrier signs it."""
+        """Post a tracking event signed the way the carrier signs it: over the time of signing
+        (``signed_at``, by default now) and the body."""
         body = json.dumps(
             {
                 "tracking_no": tracking_no,
@@ -296,11 +298,18 @@ class World:
                 "detail": detail,
             }
         ).encode()
-        signature = sign_body(body, secret or self.settings.carrier_webhook_secret)
+        timestamp = int((signed_at or datetime.now(UTC)).timestamp())
+        signature = sign_timestamped(
+            body, timestamp, secret or self.settings.carrier_webhook_secret
+        )
         return await self.api.post(
             "/api/v1/carrier-events",
             content=body,
-            headers={"Content-Type": "application/json", "X-Carrier-Signature": signature},
+            headers={
+                "Content-Type": "application/json",
+                "X-Carrier-Timestamp": str(timestamp),
+                "X-Carrier-Signature": signature,
+            },
         )
 
 

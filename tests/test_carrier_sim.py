@@ -7,6 +7,7 @@ import asyncio
 import inspect
 import json
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from fastapi import FastAPI, Request, Response
 from activities.carriers import SimulatedCarrier
 from carrier_sim.app import create_app
 from carrier_sim.settings import SimulatorSettings
-from domain.signatures import signature_matches
+from domain.signatures import timestamped_signature_refusal
 from tests.live import serve
 
 SECRET = "test-carrier-secret"
@@ -33,7 +34,9 @@ WAIT_SECONDS = 5.0
 class Received:
     body: bytes
     signature: str
+    timestamp: str | None
     answered: int
+    received_at: float = field(default_factory=time.time)
 
     @property
     def event(self) -> dict[str, Any]:
@@ -62,7 +65,8 @@ class Receiver:
             script = self.scripts.get(json.loads(body)["tracking_no"], [])
             answer = script.pop(0) if script else 202
             signature = request.headers.get("X-Carrier-Signature", "")
-            self.received.append(Received(body, signature, answer))
+            timestamp = request.headers.get("X-Carrier-Timestamp")
+            self.received.append(Received(body, signature, timestamp, answer))
             return Response(status_code=answer)
 
         return app
@@ -191,8 +195,20 @@ async def test_hand_over_posts_signed_events_in_order(
         "delivered",
     ]
     for post in posts:
-        assert signature_matches(post.body, post.signature, SECRET)
-        assert not signature_matches(post.body, post.signature, "another-secret")
+        # Signed over the time of posting and the body, as the API verifies it.
+        now = post.received_at
+        assert (
+            timestamped_signature_refusal(
+                post.body, post.signature, post.timestamp, SECRET, now=now
+            )
+            is None
+        )
+        assert timestamped_signature_refusal(
+            post.body, post.signature, post.timestamp, "another-secret", now=now
+        )
+        assert timestamped_signature_refusal(
+            post.body, post.signature, post.timestamp, SECRET, now=now + 301
+        )
         assert post.event["detail"] is None
         assert post.event["location"]
     times = [datetime.fromisoformat(post.event["occurred_at"]) for post in posts]

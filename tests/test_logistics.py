@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.signatures import sign_body
+from domain.signatures import sign_timestamped
 from tests.factories import World, eventually
 from tests.test_auth import assert_error
 
@@ -135,11 +135,14 @@ async def test_refused_carrier_events_store_nothing(world: World) -> None:
         {"tracking_no": tracking_no, "status": "delivered", "occurred_at": T0.isoformat()}
     ).encode()
     json_header = {"Content-Type": "application/json"}
+    now = int(datetime.now(UTC).timestamp())
+
+    def signed(secret: str) -> dict[str, str]:
+        signature = sign_timestamped(body, now, secret)
+        return {**json_header, "X-Carrier-Timestamp": str(now), "X-Carrier-Signature": signature}
 
     forged = await world.api.post(
-        "/api/v1/carrier-events",
-        content=body,
-        headers={**json_header, "X-Carrier-Signature": sign_body(body, "not-the-secret")},
+        "/api/v1/carrier-events", content=body, headers=signed("not-the-secret")
     )
     assert_error(forged, 401, "Unauthorized")
     unsigned = await world.api.post("/api/v1/carrier-events", content=body, headers=json_header)
@@ -147,10 +150,7 @@ async def test_refused_carrier_events_store_nothing(world: World) -> None:
     tampered = await world.api.post(
         "/api/v1/carrier-events",
         content=body.replace(b"delivered", b"exception"),
-        headers={
-            **json_header,
-            "X-Carrier-Signature": sign_body(body, world.settings.carrier_webhook_secret),
-        },
+        headers=signed(world.settings.carrier_webhook_secret),
     )
     assert_error(tampered, 401, "Unauthorized")
     unknown = await world.carrier_event("NO-SUCH-TRACKING", "delivered", occurred_at=T0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, status
@@ -10,13 +11,14 @@ from api import schemas, services
 from api.deps import SessionDep, SettingsDep, TemporalDep, oauth2_scheme, user_from_token
 from api.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
 from domain.roles import Role
-from domain.signatures import signature_matches
+from domain.signatures import timestamped_signature_refusal
 from workflows.messages import CarrierUpdate
 from workflows.order import OrderWorkflow
 
 router = APIRouter(tags=["logistics"])
 
 SIGNATURE_HEADER = "X-Carrier-Signature"
+TIMESTAMP_HEADER = "X-Carrier-Timestamp"
 
 
 @router.post(
@@ -33,15 +35,25 @@ async def carrier_event(
     temporal: TemporalDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
+    timestamp: Annotated[str | None, Header(alias=TIMESTAMP_HEADER)] = None,
 ) -> schemas.Accepted:
-    """Signed with ``X-Carrier-Signature: sha256=<hex HMAC-SHA256 of the body>``, or sent
-    with a logistics user's bearer token. ``delivered`` moves a shipped order to DELIVERED;
+    """Signed by the carrier, with ``X-Carrier-Timestamp: <unix seconds>`` and
+    ``X-Carrier-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">``, refused
+    when the timestamp is more than 5 minutes from now; or sent with a logistics user's bearer
+    token. ``delivered`` moves a shipped order to DELIVERED;
     ``exception`` puts it ON_HOLD with the carrier's ``detail`` until ops resumes or cancels.
     Repeated and late events only fill in the timeline, which is ordered by ``occurred_at``.
     A refused event (401, 404) stores nothing."""
     if signature is not None:
-        if not signature_matches(await request.body(), signature, settings.carrier_webhook_secret):
-            raise Unauthorized("the carrier signature does not match the body")
+        refusal = timestamped_signature_refusal(
+            await request.body(),
+            signature,
+            timestamp,
+            settings.carrier_webhook_secret,
+            now=time.time(),
+        )
+        if refusal is not None:
+            raise Unauthorized(refusal)
     else:
         user = await user_from_token(token, session, settings)
         if Role.LOGISTICS.value not in user.roles:

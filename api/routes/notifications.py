@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from api import notifications as service
 from api import schemas
-from api.deps import CurrentUser, SessionDep, require_roles
+from api.deps import CurrentUser, SessionDep, SettingsDep, require_roles
 from api.errors import Forbidden, InvalidRequest, NotFound, Unauthorized, responses
 from db.models import User
 from domain.roles import Role
@@ -57,11 +57,15 @@ async def mark_read(
     responses=responses(Forbidden, InvalidRequest),
 )
 async def create_webhook(
-    body: schemas.WebhookSubscriptionCreate, user: Ops, session: SessionDep
+    body: schemas.WebhookSubscriptionCreate, user: Ops, session: SessionDep, settings: SettingsDep
 ) -> schemas.WebhookSubscriptionCreated:
     """Subscribe a URL to events. Each delivery is a signed POST carrying an Idempotency-Key;
-    the signing ``secret`` is in this answer only."""
-    return await service.create_subscription(session, user, body)
+    the signing ``secret`` is in this answer only. A URL whose host is, or resolves to, a
+    private, loopback, link-local, unspecified or multicast address is refused (422) unless
+    the deployment sets ``WEBHOOK_ALLOW_PRIVATE_TARGETS``."""
+    return await service.create_subscription(
+        session, user, body, allow_private_targets=settings.webhook_allow_private_targets
+    )
 
 
 @router.get(

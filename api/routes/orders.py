@@ -32,7 +32,7 @@ Logistics = Annotated[User, Depends(require_roles(Role.LOGISTICS))]
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=schemas.OrderPublic,
+    response_model=schemas.OrderView,
     responses=responses(Forbidden, InvalidRequest),
 )
 async def create_order(
@@ -43,7 +43,7 @@ async def create_order(
     settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> schemas.OrderPublic:
+) -> schemas.OrderView:
     """Enter an order; the same ``Idempotency-Key`` again answers with the same order."""
     viewer = visibility.viewer_of(user)
     order, created = await services.create_order(
@@ -54,7 +54,7 @@ async def create_order(
     return await order_records.order_detail(session, viewer, order.order_no)
 
 
-@router.get("", response_model=schemas.Page[schemas.OrderSummary])
+@router.get("", response_model=schemas.OrderPageView)
 async def list_orders(
     user: CurrentUser,
     session: SessionDep,
@@ -63,28 +63,32 @@ async def list_orders(
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> schemas.Page[schemas.OrderSummary]:
-    """Orders newest first, from PostgreSQL; pass ``next_cursor`` back for the next page."""
+) -> schemas.OrderPageView:
+    """Orders newest first, from PostgreSQL; pass ``next_cursor`` back for the next page. A
+    customer user gets its own orders, each as ``CustomerOrderSummary``."""
     return await order_records.list_orders(
         session, user, status=status, customer_id=customer_id, q=q, limit=limit, cursor=cursor
     )
 
 
-@router.get("/{order_no}", response_model=schemas.OrderPublic, responses=responses(NotFound))
-async def get_order(order_no: str, user: CurrentUser, session: SessionDep) -> schemas.OrderPublic:
+@router.get("/{order_no}", response_model=schemas.OrderView, responses=responses(NotFound))
+async def get_order(order_no: str, user: CurrentUser, session: SessionDep) -> schemas.OrderView:
+    """The whole order for staff (``OrderPublic``); for its customer's users the customer's
+    view (``CustomerOrderPublic``): lines, total, status, shipment and tracking, and the
+    history without internal actors or reasons."""
     return await order_records.order_detail(session, visibility.viewer_of(user), order_no)
 
 
 @router.get(
-    "/{order_no}/history",
-    response_model=schemas.Page[schemas.HistoryPublic],
-    responses=responses(NotFound),
+    "/{order_no}/history", response_model=schemas.HistoryPageView, responses=responses(NotFound)
 )
 async def get_history(
     order_no: str, user: CurrentUser, session: SessionDep
-) -> schemas.Page[schemas.HistoryPublic]:
+) -> schemas.HistoryPageView:
+    """Every transition; a customer user gets statuses and times, naming only its own people
+    (``CustomerTransitionPublic``)."""
     order = await order_records.find_order(session, user, order_no)
-    return schemas.Page(data=await order_records.order_history(session, order))
+    return await order_records.order_history(session, user, order)
 
 
 async def _update_and_show(
@@ -96,7 +100,7 @@ async def _update_and_show(
     update: Any,
     request: Any,
     check: Callable[[order_records.OrderRef], None] | None = None,
-) -> schemas.OrderPublic:
+) -> schemas.OrderView:
     viewer = visibility.viewer_of(user)
     order = await order_records.order_ref(session, user, order_no)
     if check is not None:
@@ -109,7 +113,7 @@ async def _update_and_show(
     return await order_records.order_detail(session, viewer, order_no)
 
 
-@router.post("/{order_no}/decisions", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+@router.post("/{order_no}/decisions", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def decide(
     order_no: str,
     body: schemas.DecisionCreate,
@@ -117,7 +121,7 @@ async def decide(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-) -> schemas.OrderPublic:
+) -> schemas.OrderView:
     """Approve or reject the level under review; a rejection needs a comment. A delegate
     decides in the delegator's role, and the decision records on whose behalf."""
     request = DecisionRequest(
@@ -133,7 +137,7 @@ async def decide(
     )
 
 
-@router.post("/{order_no}/cancel", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+@router.post("/{order_no}/cancel", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def cancel(
     order_no: str,
     body: schemas.ReasonBody,
@@ -141,7 +145,7 @@ async def cancel(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-) -> schemas.OrderPublic:
+) -> schemas.OrderView:
     """Cancel before shipping; what the order had set in motion is undone."""
     request = ActionRequest(services.actor_of(user), body.reason)
     return await _update_and_show(
@@ -149,7 +153,7 @@ async def cancel(
     )
 
 
-@router.post("/{order_no}/hold", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+@router.post("/{order_no}/hold", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def hold(
     order_no: str,
     body: schemas.ReasonBody,
@@ -157,7 +161,7 @@ async def hold(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-) -> schemas.OrderPublic:
+) -> schemas.OrderView:
     """Pause the order where it is; review timers stop counting while it is on hold."""
     request = ActionRequest(services.actor_of(user), body.reason)
     return await _update_and_show(
@@ -165,7 +169,7 @@ async def hold(
     )
 
 
-@router.post("/{order_no}/resume", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+@router.post("/{order_no}/resume", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def resume(
     order_no: str,
     body: schemas.OptionalReasonBody,
@@ -173,7 +177,7 @@ async def resume(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-) -> schemas.OrderPublic:
+) -> schemas.OrderView:
     """Return an order on hold to the status it left."""
     request = ActionRequest(services.actor_of(user), body.reason)
     return await _update_and_show(
@@ -182,7 +186,7 @@ async def resume(
 
 
 @router.post(
-    "/{order_no}/production-events", response_model=schemas.OrderPublic, responses=ACTION_ERRORS
+    "/{order_no}/production-events", response_model=schemas.OrderView, responses=ACTION_ERRORS
 )
 async def report_production(
     order_no: str,
@@ -191,7 +195,7 @@ async def report_production(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-) -> schemas.OrderPublic:
+) -> schemas.OrderView:
     """Record a step started, or completed with good and scrap units (they add up to the units
     that entered the step). A step waits for the one before it: 409 otherwise. When every
     work order is done, the order is booked with the carrier."""
@@ -210,14 +214,14 @@ async def report_production(
     )
 
 
-@router.post("/{order_no}/dispatch", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
+@router.post("/{order_no}/dispatch", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def dispatch(
     order_no: str,
     user: Logistics,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-) -> schemas.OrderPublic:
+) -> schemas.OrderView:
     """Hand the goods to the carrier: the order is SHIPPED and tracking goes live."""
     request = ActionRequest(services.actor_of(user), "handed to the carrier")
     return await _update_and_show(
@@ -226,7 +230,7 @@ async def dispatch(
 
 
 @router.post(
-    "/{order_no}/confirm-delivery", response_model=schemas.OrderPublic, responses=ACTION_ERRORS
+    "/{order_no}/confirm-delivery", response_model=schemas.OrderView, responses=ACTION_ERRORS
 )
 async def confirm_delivery(
     order_no: str,
@@ -234,7 +238,7 @@ async def confirm_delivery(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-) -> schemas.OrderPublic:
+) -> schemas.OrderView:
     """The customer (or sales on its behalf) confirms receipt: the order is COMPLETED."""
     request = ActionRequest(services.actor_of(user), "receipt confirmed")
     return await _update_and_show(

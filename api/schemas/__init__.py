@@ -7,6 +7,8 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.auth`: the token and the signed-in user;
 * :mod:`api.schemas.reference`: order statuses, customers, products;
 * :mod:`api.schemas.orders`: entering an order and reading it;
+* :mod:`api.schemas.customer`: the customer's view of its orders, and the shapes an order
+  endpoint answers in (staff or customer);
 * :mod:`api.schemas.approvals`: review levels, decisions, the approval policy, delegations,
   pending approvals;
 * :mod:`api.schemas.fulfilment`: production, stock, shipments, carrier events, alerts;
@@ -31,6 +33,15 @@ from api.schemas.approvals import (
 from api.schemas.audit import AuditEntryPublic, AuditVerification
 from api.schemas.auth import Token, UserPublic
 from api.schemas.common import Accepted, OptionalReasonBody, Page, ReasonBody
+from api.schemas.customer import (
+    CustomerOrderLinePublic,
+    CustomerOrderPublic,
+    CustomerOrderSummary,
+    CustomerTransitionPublic,
+    HistoryPageView,
+    OrderPageView,
+    OrderView,
+)
 from api.schemas.fulfilment import (
     AlertPublic,
     CarrierEventCreate,
@@ -76,20 +87,27 @@ __all__ = [
     "AuditVerification",
     "CarrierEventCreate",
     "CustomerHistoryPublic",
+    "CustomerOrderLinePublic",
+    "CustomerOrderPublic",
+    "CustomerOrderSummary",
     "CustomerPublic",
+    "CustomerTransitionPublic",
     "DecisionCreate",
     "DecisionPublic",
     "DelegationCreate",
     "DelegationPublic",
+    "HistoryPageView",
     "HistoryPublic",
     "NotificationPublic",
     "OptionalReasonBody",
     "OrderCreate",
     "OrderLineCreate",
     "OrderLinePublic",
+    "OrderPageView",
     "OrderPublic",
     "OrderStatusPublic",
     "OrderSummary",
+    "OrderView",
     "Page",
     "PendingApprovalPublic",
     "PendingLevelPublic",

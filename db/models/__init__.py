@@ -12,7 +12,8 @@ wherever a model is needed and Alembic sees every table through ``Base.metadata`
 * :mod:`db.models.fulfilment`: work orders and their steps, shop-floor reports, shipments, the
   stock ledger, alerts;
 * :mod:`db.models.notifications`: the notification outbox and webhook subscriptions;
-* :mod:`db.models.audit`: the hash-chained audit log.
+* :mod:`db.models.audit`: the hash-chained audit log;
+* :mod:`db.models.security`: sign-in attempts, which the login rate limit counts.
 """
 
 from db.models.approvals import ApprovalPolicy, Decision, Delegation, ReviewLevel, ReviewNotice
@@ -30,6 +31,7 @@ from db.models.fulfilment import (
 from db.models.notifications import Notification, WebhookSubscription
 from db.models.orders import Order, OrderLine, StatusHistory
 from db.models.reference import Customer, Product, ProductionLine, RoutingStep, User
+from db.models.security import SignInAttempt
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -52,6 +54,7 @@ __all__ = [
     "RoutingStep",
     "Shipment",
     "ShipmentEvent",
+    "SignInAttempt",
     "StatusHistory",
     "StockMovement",
     "User",
