@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class AlertPublic(BaseModel):
-    kind: str  # low_stock | production_overdue | carrier_exception
+    kind: str  # low_stock | production_overdue | carrier_exception | order_fault
     sku: str | None
     order_no: str | None = None
     message: str
