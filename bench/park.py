@@ -4,9 +4,10 @@ worker pays to keep them.
 The stack starts with fast review clocks (``REMIND_AFTER=600`` s, escalation a week away, unless
 the caller sets them), so that every parked workflow wakes every ten minutes, up to the
 reminder limit (``REMINDER_LIMIT``, 3), to remind its approvers: most of them after the worker
-evicted them from its cache, so they are rebuilt from their history. The bench creates N orders over HTTP (concurrency 16, progress lines on the way),
-waits until Temporal shows them all UNDER_REVIEW, then keeps sampling the worker's RSS for a
-few minutes while the reminders fire. It reports max and final worker RSS, history events per
+evicted them from its cache, so they are rebuilt from their history. The bench creates N
+orders over HTTP (concurrency 16, progress lines on the way), waits until Temporal shows them
+all UNDER_REVIEW, then keeps sampling the worker's RSS for a few minutes while the reminders
+fire. It reports max and final worker RSS, history events per
 parked order and reminders per parked order, over an evenly spread sample of the orders.
 """
 
