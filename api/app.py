@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.routes import (
     audit,
     auth,
@@ -54,6 +55,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # The last added runs first: every answer, a 413 included, carries its request id.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     for module in (
         health,

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.errors import Unauthorized, responses
-from api.schemas import Token, UserPublic
+from api.schemas import SignInForm, Token, UserPublic
 from api.security import issue_token
 from db.models import User
 from domain.passwords import verify_password
@@ -20,7 +19,7 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/auth/token", response_model=Token, responses=responses(Unauthorized))
 async def sign_in(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[SignInForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
 ) -> Token:

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, Header, Request, status
 
 from api import schemas, services
 from api.deps import SessionDep, SettingsDep, TemporalDep, oauth2_scheme, user_from_token
-from api.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
+from api.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthorized,
+    responses,
+)
 from domain.roles import Role
 from domain.signatures import signature_matches
 from workflows.messages import CarrierUpdate
@@ -23,7 +30,7 @@ SIGNATURE_HEADER = "X-Carrier-Signature"
     "/carrier-events",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=schemas.Accepted,
-    responses=responses(Unauthorized, Forbidden, NotFound, Conflict),
+    responses=responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidRequest),
 )
 async def carrier_event(
     body: schemas.CarrierEventCreate,
@@ -38,7 +45,7 @@ async def carrier_event(
     with a logistics user's bearer token. ``delivered`` moves a shipped order to DELIVERED;
     ``exception`` puts it ON_HOLD with the carrier's ``detail`` until ops resumes or cancels.
     Repeated and late events only fill in the timeline, which is ordered by ``occurred_at``.
-    A refused event (401, 404) stores nothing."""
+    A refused event (401, 404, 422) stores nothing."""
     if signature is not None:
         if not signature_matches(await request.body(), signature, settings.carrier_webhook_secret):
             raise Unauthorized("the carrier signature does not match the body")
@@ -47,6 +54,12 @@ async def carrier_event(
         if Role.LOGISTICS.value not in user.roles:
             raise Forbidden("carrier events come signed by the carrier or from logistics")
     order = await services.shipment_order(session, body.tracking_no)
+    # The schema bounds occurred_at by the clock; only the order knows its earliest moment.
+    if body.occurred_at < order.created_at:
+        raise InvalidRequest(
+            f"occurred_at {body.occurred_at.isoformat()} is before the order was entered "
+            f"({order.created_at.isoformat()})"
+        )
     await session.close()  # nothing more to read; the connection is not held for the signal
     update = CarrierUpdate(
         body.tracking_no, body.status, body.location, body.occurred_at, body.detail

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from api import delegations, order_records, schemas, services, visibility
+from api import delegations, order_limits, order_records, schemas, services, visibility
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep, require_roles
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
+from api.params import Cursor, PageLimit
+from api.schemas.types import Id, OrderNo, SingleLine
 from db.models import User
 from domain.roles import APPROVER_ROLES, Role
 from domain.statuses import OrderStatus
@@ -42,10 +44,11 @@ async def create_order(
     temporal: TemporalDep,
     settings: SettingsDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[SingleLine | None, Header(max_length=200)] = None,
 ) -> schemas.OrderPublic:
     """Enter an order; the same ``Idempotency-Key`` again answers with the same order."""
     viewer = visibility.viewer_of(user)
+    await order_limits.ensure_total_fits(session, body)
     order, created = await services.create_order(
         session, temporal, settings, user, body, idempotency_key
     )
@@ -59,10 +62,10 @@ async def list_orders(
     user: CurrentUser,
     session: SessionDep,
     status: OrderStatus | None = None,
-    customer_id: int | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    customer_id: Annotated[Id | None, Query()] = None,
+    q: Annotated[SingleLine | None, Query(max_length=100)] = None,
+    limit: PageLimit = 50,
+    cursor: Cursor = None,
 ) -> schemas.Page[schemas.OrderSummary]:
     """Orders newest first, from PostgreSQL; pass ``next_cursor`` back for the next page."""
     return await order_records.list_orders(
@@ -71,7 +74,9 @@ async def list_orders(
 
 
 @router.get("/{order_no}", response_model=schemas.OrderPublic, responses=responses(NotFound))
-async def get_order(order_no: str, user: CurrentUser, session: SessionDep) -> schemas.OrderPublic:
+async def get_order(
+    order_no: OrderNo, user: CurrentUser, session: SessionDep
+) -> schemas.OrderPublic:
     return await order_records.order_detail(session, visibility.viewer_of(user), order_no)
 
 
@@ -81,7 +86,7 @@ async def get_order(order_no: str, user: CurrentUser, session: SessionDep) -> sc
     responses=responses(NotFound),
 )
 async def get_history(
-    order_no: str, user: CurrentUser, session: SessionDep
+    order_no: OrderNo, user: CurrentUser, session: SessionDep
 ) -> schemas.Page[schemas.HistoryPublic]:
     order = await order_records.find_order(session, user, order_no)
     return schemas.Page(data=await order_records.order_history(session, order))
@@ -110,7 +115,7 @@ async def _update_and_show(
 
 @router.post("/{order_no}/decisions", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
 async def decide(
-    order_no: str,
+    order_no: OrderNo,
     body: schemas.DecisionCreate,
     user: Approver,
     session: SessionDep,
@@ -131,7 +136,7 @@ async def decide(
 
 @router.post("/{order_no}/cancel", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
 async def cancel(
-    order_no: str,
+    order_no: OrderNo,
     body: schemas.ReasonBody,
     user: Canceller,
     session: SessionDep,
@@ -144,7 +149,11 @@ async def cancel(
 
 @router.post("/{order_no}/hold", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
 async def hold(
-    order_no: str, body: schemas.ReasonBody, user: Ops, session: SessionDep, temporal: TemporalDep
+    order_no: OrderNo,
+    body: schemas.ReasonBody,
+    user: Ops,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> schemas.OrderPublic:
     """Pause the order where it is; review timers stop counting while it is on hold."""
     request = ActionRequest(services.actor_of(user), body.reason)
@@ -153,7 +162,7 @@ async def hold(
 
 @router.post("/{order_no}/resume", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
 async def resume(
-    order_no: str,
+    order_no: OrderNo,
     body: schemas.OptionalReasonBody,
     user: Ops,
     session: SessionDep,
@@ -168,7 +177,7 @@ async def resume(
     "/{order_no}/production-events", response_model=schemas.OrderPublic, responses=ACTION_ERRORS
 )
 async def report_production(
-    order_no: str,
+    order_no: OrderNo,
     body: schemas.ProductionEventCreate,
     user: Production,
     session: SessionDep,
@@ -194,7 +203,7 @@ async def report_production(
 
 @router.post("/{order_no}/dispatch", response_model=schemas.OrderPublic, responses=ACTION_ERRORS)
 async def dispatch(
-    order_no: str, user: Logistics, session: SessionDep, temporal: TemporalDep
+    order_no: OrderNo, user: Logistics, session: SessionDep, temporal: TemporalDep
 ) -> schemas.OrderPublic:
     """Hand the goods to the carrier: the order is SHIPPED and tracking goes live."""
     request = ActionRequest(services.actor_of(user), "handed to the carrier")
@@ -207,7 +216,7 @@ async def dispatch(
     "/{order_no}/confirm-delivery", response_model=schemas.OrderPublic, responses=ACTION_ERRORS
 )
 async def confirm_delivery(
-    order_no: str, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+    order_no: OrderNo, user: CurrentUser, session: SessionDep, temporal: TemporalDep
 ) -> schemas.OrderPublic:
     """The customer (or sales on its behalf) confirms receipt: the order is COMPLETED."""
     request = ActionRequest(services.actor_of(user), "receipt confirmed")

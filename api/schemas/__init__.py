@@ -29,7 +29,7 @@ from api.schemas.approvals import (
     ReviewPublic,
 )
 from api.schemas.audit import AuditEntryPublic, AuditVerification
-from api.schemas.auth import Token, UserPublic
+from api.schemas.auth import SignInForm, Token, UserPublic
 from api.schemas.common import Accepted, OptionalReasonBody, Page, ReasonBody
 from api.schemas.fulfilment import (
     AlertPublic,
@@ -108,6 +108,7 @@ __all__ = [
     "ReviewPublic",
     "RoutingStepPublic",
     "ShipmentPublic",
+    "SignInForm",
     "StatusLabel",
     "StepPublic",
     "StockMovementPublic",

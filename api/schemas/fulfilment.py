@@ -7,7 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.types import FreeText, OccurredAt, SingleLine, StrictCount
 
 
 class AlertPublic(BaseModel):
@@ -129,14 +131,14 @@ class ShipmentPublic(BaseModel):
 class ProductionEventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    step: str = Field(min_length=1, max_length=64)
+    step: SingleLine = Field(min_length=1, max_length=64)
     event: Literal["started", "completed"]
-    good_qty: int | None = Field(
-        default=None, ge=0, description="On completion; defaults to the units minus scrap."
+    good_qty: StrictCount | None = Field(
+        default=None, description="On completion; defaults to the units minus scrap."
     )
-    scrap_qty: int | None = Field(default=None, ge=0)
-    note: str | None = Field(default=None, max_length=2000)
-    work_order_no: str | None = Field(
+    scrap_qty: StrictCount | None = None
+    note: FreeText | None = Field(default=None, max_length=2000)
+    work_order_no: SingleLine | None = Field(
         default=None,
         max_length=32,
         description="Leave out for the first open work order that still needs the step.",
@@ -146,10 +148,13 @@ class ProductionEventCreate(BaseModel):
 class CarrierEventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tracking_no: str = Field(min_length=1, max_length=64)
+    tracking_no: SingleLine = Field(min_length=1, max_length=64)
     status: Literal["in_transit", "out_for_delivery", "delivered", "exception"]
-    location: str | None = Field(default=None, max_length=200)
-    occurred_at: AwareDatetime
-    detail: str | None = Field(
+    location: SingleLine | None = Field(default=None, max_length=200)
+    occurred_at: OccurredAt = Field(
+        description="When it happened: not before the order was entered, and not more than a "
+        "day ahead of this server's clock."
+    )
+    detail: FreeText | None = Field(
         default=None, max_length=500, description="The carrier's reason, e.g. for an exception."
     )
