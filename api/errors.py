@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,6 +34,25 @@ class ErrorBody(BaseModel):
     request_id: str | None = Field(
         default=None, description="On a 500: the id the failure was logged under."
     )
+
+
+class FieldError(BaseModel):
+    """One entry of a 422's field list: where, what kind of problem, in words; ``input`` is
+    at most a short excerpt of what was sent."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422: the field list when the request does not fit its schema, one sentence when the
+    values fit but cannot be taken (an unknown customer, a total too large)."""
+
+    error: Literal["ValidationError"]
+    detail: list[FieldError] | str
 
 
 class AppError(Exception):

@@ -132,7 +132,7 @@ async def test_carrier_events_that_cannot_be_stored_are_refused(world: World) ->
 async def test_quantities_and_prices_that_overflow_an_amount_are_refused(world: World) -> None:
     sales = world["sales"].headers
     expensive = await world.add_product(price=Decimal("900000000.00"))
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         # The largest quantity at the old largest price: an amount of 10^16.
         {"lines": [{"sku": world.sku, "quantity": 1_000_000, "unit_price": "9999999999.99"}]},
         # Each line fits, together they do not.
