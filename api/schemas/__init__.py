@@ -11,7 +11,9 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
   pending approvals;
 * :mod:`api.schemas.fulfilment`: production, stock, shipments, carrier events, alerts;
 * :mod:`api.schemas.notifications`: the in-app inbox and webhooks;
-* :mod:`api.schemas.audit`: the audit log and its verification.
+* :mod:`api.schemas.audit`: the audit log and its verification;
+* :mod:`api.schemas.policy`: the approval policy a caller writes, bounded;
+* :mod:`api.schemas.types`: the bounded types every input is made of.
 """
 
 from api.schemas.approvals import (
