@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from db.models import Decision, Delegation, Order, ProductionEvent, StatusHistory
-from domain.signatures import sign_body
+from domain.signatures import sign_timestamped
 from tests.delegation_helpers import DELEGATIONS
 from tests.factories import World
 from tests.production_helpers import order_in_production
@@ -89,8 +90,13 @@ async def test_a_nul_in_a_production_note_is_refused(world: World) -> None:
 
 def signed(world: World, event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(event).encode()
-    signature = sign_body(body, world.settings.carrier_webhook_secret)
-    return body, {"Content-Type": "application/json", "X-Carrier-Signature": signature}
+    now = int(time.time())
+    signature = sign_timestamped(body, now, world.settings.carrier_webhook_secret)
+    return body, {
+        "Content-Type": "application/json",
+        "X-Carrier-Timestamp": str(now),
+        "X-Carrier-Signature": signature,
+    }
 
 
 async def post_event(world: World, tracking_no: str, **fields: Any) -> httpx.Response:

@@ -150,6 +150,11 @@ async def test_refused_carrier_events_store_nothing(world: World) -> None:
     assert_error(forged, 401, "Unauthorized")
     unsigned = await world.api.post("/api/v1/carrier-events", content=body, headers=json_header)
     assert_error(unsigned, 401, "Unauthorized")
+    # A caller who may not post is told so, not what its body got wrong.
+    garbage = await world.api.post(
+        "/api/v1/carrier-events", content=b'{"status": 7}', headers=json_header
+    )
+    assert_error(garbage, 401, "Unauthorized")
     tampered = await world.api.post(
         "/api/v1/carrier-events",
         content=body.replace(b"delivered", b"exception"),

@@ -28,29 +28,16 @@ SIGNATURE_HEADER = "X-Carrier-Signature"
 TIMESTAMP_HEADER = "X-Carrier-Timestamp"
 
 
-@router.post(
-    "/carrier-events",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=schemas.Accepted,
-    responses=responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidRequest),
-)
-async def carrier_event(
-    body: schemas.CarrierEventCreate,
+async def carrier_or_logistics(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    temporal: TemporalDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
     timestamp: Annotated[str | None, Header(alias=TIMESTAMP_HEADER)] = None,
-) -> schemas.Accepted:
-    """Signed by the carrier, with ``X-Carrier-Timestamp: <unix seconds>`` and
-    ``X-Carrier-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">``, refused
-    when the timestamp is more than 5 minutes from now; or sent with a logistics user's bearer
-    token. ``delivered`` moves a shipped order to DELIVERED;
-    ``exception`` puts it ON_HOLD with the carrier's ``detail`` until ops resumes or cancels.
-    Repeated and late events only fill in the timeline, which is ordered by ``occurred_at``.
-    A refused event (401, 404, 422) stores nothing."""
+) -> None:
+    """Who may post an event, checked before the body is read as an event, so that a caller
+    who may not is told only that (401, 403), never what its body got wrong."""
     if signature is not None:
         refusal = timestamped_signature_refusal(
             await request.body(),
@@ -61,10 +48,32 @@ async def carrier_event(
         )
         if refusal is not None:
             raise Unauthorized(refusal)
-    else:
-        user = await user_from_token(token, session, settings)
-        if Role.LOGISTICS.value not in user.roles:
-            raise Forbidden("carrier events come signed by the carrier or from logistics")
+        return
+    user = await user_from_token(token, session, settings)
+    if Role.LOGISTICS.value not in user.roles:
+        raise Forbidden("carrier events come signed by the carrier or from logistics")
+
+
+@router.post(
+    "/carrier-events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=schemas.Accepted,
+    responses=responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidRequest),
+    dependencies=[Depends(carrier_or_logistics)],
+)
+async def carrier_event(
+    body: schemas.CarrierEventCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+) -> schemas.Accepted:
+    """Signed by the carrier, with ``X-Carrier-Timestamp: <unix seconds>`` and
+    ``X-Carrier-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">``, refused
+    when the timestamp is more than 5 minutes from now; or sent with a logistics user's bearer
+    token. ``delivered`` moves a shipped order to DELIVERED;
+    ``exception`` puts it ON_HOLD with the carrier's ``detail`` until ops resumes or cancels.
+    Repeated and late events only fill in the timeline, which is ordered by ``occurred_at``.
+    A refused event (401, 403, 404, 409, 422) stores nothing."""
     order = await services.shipment_order(session, body.tracking_no)
     if not services.takes_tracking_events(order):
         raise Conflict(
