@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "orders"
 
+    # A request body larger than this many bytes is refused with 413 before it is parsed.
+    max_body_bytes: int = Field(default=1 << 20, ge=1)
+
     jwt_secret: str = DEFAULT_JWT_SECRET
     access_token_ttl: Duration = timedelta(hours=8)
     carrier_webhook_secret: str = DEFAULT_CARRIER_WEBHOOK_SECRET

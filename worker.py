@@ -1,5 +1,6 @@
 """``python worker.py``: runs the order workflow, the notification delivery workflows and
-their activities on the orders task queue."""
+their activities on the orders task queue, and the reconciler that starts the workflow of an
+entered order whose start did not get through."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from activities.failures import FailureClassifier
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
 from domain.notifications import DELIVERED_CHANNELS
+from reconcile import keep_reconciling
 from workflows import search_attributes
 from workflows.delivery import DeliveryInput, NotificationDeliveryWorkflow, delivery_workflow_id
 from workflows.order import OrderWorkflow
@@ -112,7 +114,8 @@ async def main() -> None:
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
     await ensure_search_attributes(client, settings.temporal_namespace)
     engine = worker_engine(settings)
-    activities = all_activities(create_session_factory(engine), carrier_for(settings), settings)
+    sessions = create_session_factory(engine)
+    activities = all_activities(sessions, carrier_for(settings), settings)
     # SIGTERM (docker stop, the dev stack) and Ctrl-C both let running activities finish.
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -120,6 +123,7 @@ async def main() -> None:
     try:
         async with build_worker(client, settings, activities):
             await ensure_delivery_workflows(client, settings)
+            reconciling = asyncio.create_task(keep_reconciling(sessions, client, settings))
             logging.info(
                 "polling %s on %s, carrier %s",
                 settings.task_queue,
@@ -127,6 +131,7 @@ async def main() -> None:
                 settings.carrier,
             )
             await stop.wait()
+            reconciling.cancel()
     finally:
         await engine.dispose()
 

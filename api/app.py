@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.openapi import install_openapi
 from api.routes import (
     audit,
     auth,
@@ -57,6 +59,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
+    # The last added runs first: every answer, a 413 included, carries its request id.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     for module in (
         health,

@@ -8,9 +8,11 @@ holds through a delegation: the delegate decides nothing that the delegator coul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, case, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import schemas
@@ -43,8 +45,38 @@ async def _roles_of(session: AsyncSession, usernames: set[str]) -> dict[str, lis
     return {username: list(roles) for username, roles in rows}
 
 
+# Before the edge bounded datetimes, a period could be stored that ends past the year 9999
+# (``9999-12-31T23:59:59-23:59``), which no Python datetime holds. Every read of a period
+# goes through these columns, clamped a day inside what Python holds (a day, so that no
+# session time zone pushes them out again), so such a row still lists and can be revoked.
+_READABLE_FROM = datetime(1, 1, 2, tzinfo=UTC)
+_READABLE_UNTIL = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def _readable(column: Any, name: str) -> Any:
+    return case(
+        (column < _READABLE_FROM, _READABLE_FROM),
+        (column > _READABLE_UNTIL, _READABLE_UNTIL),
+        else_=column,
+    ).label(name)
+
+
+def _read_delegations() -> Select[Any]:
+    """The delegations' columns, every datetime readable (see above)."""
+    return select(
+        Delegation.id,
+        Delegation.delegator,
+        Delegation.delegate,
+        _readable(Delegation.starts_at, "starts_at"),
+        _readable(Delegation.ends_at, "ends_at"),
+        Delegation.reason,
+        _readable(Delegation.revoked_at, "revoked_at"),
+        _readable(Delegation.created_at, "created_at"),
+    )
+
+
 async def _public(
-    session: AsyncSession, delegations: list[Delegation]
+    session: AsyncSession, delegations: Sequence[Row[Any]]
 ) -> list[schemas.DelegationPublic]:
     """Roles are worked out from what both people hold now, so a delegation follows a
     promotion or a change of duties without being made again."""
@@ -101,8 +133,8 @@ async def create_delegation(
     # Serialise one delegator's requests, so two at once cannot both pass the overlap check.
     await session.execute(select(User.id).where(User.id == user.id).with_for_update())
     overlapping = (
-        await session.scalars(
-            select(Delegation)
+        await session.execute(
+            _read_delegations()
             .where(
                 Delegation.delegator == user.username,
                 Delegation.revoked_at.is_(None),
@@ -130,13 +162,19 @@ async def create_delegation(
     session.add(delegation)
     await session.flush()
     await _audit_delegation(session, delegation, actor=user.username, action="granted")
+    # Read back before the commit: an answer that cannot be built leaves nothing behind.
+    created = await _public_by_id(session, delegation.id)
     await session.commit()
-    await session.refresh(delegation)
-    return (await _public(session, [delegation]))[0]
+    return created
+
+
+async def _public_by_id(session: AsyncSession, delegation_id: int) -> schemas.DelegationPublic:
+    row = (await session.execute(_read_delegations().where(Delegation.id == delegation_id))).one()
+    return (await _public(session, [row]))[0]
 
 
 async def _audit_delegation(
-    session: AsyncSession, delegation: Delegation, *, actor: str, action: str
+    session: AsyncSession, delegation: Delegation | Row[Any], *, actor: str, action: str
 ) -> None:
     await append_audit(
         session,
@@ -167,10 +205,10 @@ async def list_delegations(
     session: AsyncSession, user: User, *, limit: int, cursor: str | None
 ) -> schemas.Page[schemas.DelegationPublic]:
     """Newest first; the cursor is the last delegation seen."""
-    query = select(Delegation).where(_visible_delegations(user))
+    query = _read_delegations().where(_visible_delegations(user))
     if cursor:
         query = query.where(Delegation.id < decode_cursor(cursor))
-    rows = list(await session.scalars(query.order_by(Delegation.id.desc()).limit(limit + 1)))
+    rows = list(await session.execute(query.order_by(Delegation.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return schemas.Page(data=await _public(session, rows[:limit]), next_cursor=next_cursor)
 
@@ -180,8 +218,8 @@ async def revoke_delegation(
 ) -> schemas.DelegationPublic:
     """End a delegation now; by its delegator, or by ops."""
     delegation = (
-        await session.scalars(
-            select(Delegation)
+        await session.execute(
+            _read_delegations()
             .where(Delegation.id == delegation_id, _visible_delegations(user))
             .with_for_update()
         )
@@ -195,11 +233,13 @@ async def revoke_delegation(
         raise Conflict(f"delegation {delegation_id} was already revoked")
     if delegation.ends_at <= now:
         raise Conflict(f"delegation {delegation_id} has already ended")
-    delegation.revoked_at = now
+    await session.execute(
+        update(Delegation).where(Delegation.id == delegation_id).values(revoked_at=now)
+    )
     await _audit_delegation(session, delegation, actor=user.username, action="revoked")
+    revoked = await _public_by_id(session, delegation_id)
     await session.commit()
-    await session.refresh(delegation)
-    return (await _public(session, [delegation]))[0]
+    return revoked
 
 
 async def delegated_roles(session: AsyncSession, username: str, at: datetime) -> dict[str, str]:

@@ -7,6 +7,7 @@ import base64
 import binascii
 
 from api.errors import InvalidRequest
+from api.schemas.types import INT32_MAX
 
 
 def encode_cursor(row_id: int) -> str:
@@ -15,7 +16,12 @@ def encode_cursor(row_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
+    """The row id a cursor stands for; 422 for anything this API could not have returned,
+    an id outside the ``integer`` ids included."""
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidRequest("cursor is not one this API returned") from None
+        row_id = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeError):
+        row_id = 0
+    if not 1 <= row_id <= INT32_MAX:
+        raise InvalidRequest("cursor is not one this API returned")
+    return row_id

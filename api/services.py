@@ -3,7 +3,9 @@ into workflow starts, updates and signals. Reading orders is ``api/order_records
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
+import json
+import logging
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,17 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from temporalio.client import (
     Client,
-    WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import schemas
@@ -43,9 +38,10 @@ from db.audit import append_transition_audit
 from db.models import Customer, Order, OrderLine, Shipment, StatusHistory, User
 from domain.refusals import UNRECORDED, RefusalKind
 from domain.statuses import OrderStatus
-from workflows import search_attributes as sa
-from workflows.messages import Actor, OrderTimers, OrderWorkflowInput, workflow_id_for
-from workflows.order import OrderWorkflow
+from workflows.entry import OrderEntry, start_and_validate
+from workflows.messages import Actor, workflow_id_for
+
+logger = logging.getLogger(__name__)
 
 ENTERED = "order entered"
 # When a caller refused for a busy or unreachable workflow may try again.
@@ -81,9 +77,11 @@ async def create_order(
     """
     # Read before the commit: a rollback after a lost race expires every loaded object.
     username = user.username
+    request_hash = entry_hash(body)
     if idempotency_key is not None:
         existing = await _order_for_key(session, username, idempotency_key)
         if existing is not None:
+            _ensure_same_entry(existing, request_hash, idempotency_key)
             await _start_workflow(temporal, settings, existing)
             return existing, False
 
@@ -99,6 +97,7 @@ async def create_order(
         currency="CNY",
         created_by=username,
         idempotency_key=idempotency_key,
+        request_hash=request_hash,
         rejection_reasons=[],
         lines=[
             OrderLine(
@@ -123,6 +122,7 @@ async def create_order(
         winner = await _order_for_key(session, username, idempotency_key)
         if winner is None:
             raise
+        _ensure_same_entry(winner, request_hash, idempotency_key)
         await _start_workflow(temporal, settings, winner)
         return winner, False
     # The entry is the order's first transition: it commits with the order, and the
@@ -154,6 +154,21 @@ async def create_order(
     return order, True
 
 
+def entry_hash(body: schemas.OrderCreate) -> str:
+    """What an entry asks for, as a hash of its canonical JSON."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _ensure_same_entry(order: Order, request_hash: str, key: str) -> None:
+    """The same key again is the same request retried, never another order."""
+    if order.request_hash is not None and order.request_hash != request_hash:
+        raise InvalidRequest(
+            f"Idempotency-Key {key!r} was used for {order.order_no}, which asked for something "
+            "else; use a new key for a new order"
+        )
+
+
 async def _order_for_key(session: AsyncSession, username: str, key: str) -> Order | None:
     return (
         await session.scalars(
@@ -164,62 +179,14 @@ async def _order_for_key(session: AsyncSession, username: str, key: str) -> Orde
     ).one_or_none()
 
 
-def _start_options(settings: Settings, order: Order) -> dict[str, Any]:
-    """How an order's workflow is started: its input, id, queue and what ops see of it."""
-    params = OrderWorkflowInput(
-        order_no=order.order_no,
-        created_by=order.created_by,
-        timers=OrderTimers(
-            remind_after=settings.remind_after.total_seconds(),
-            escalate_after=settings.escalate_after.total_seconds(),
-            auto_confirm_after=settings.auto_confirm_after.total_seconds(),
-            expire_after=(settings.expire_after.total_seconds() if settings.expire_after else None),
-            reminder_limit=settings.reminder_limit,
-        ),
-        history_limit=settings.order_history_limit,
-    )
-    return {
-        "args": [params],
-        "id": workflow_id_for(order.order_no),
-        "task_queue": settings.task_queue,
-        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
-        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        "search_attributes": TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.ORDER_STATUS, OrderStatus.CREATED.value),
-                SearchAttributePair(sa.CUSTOMER_ID, str(order.customer_id)),
-                SearchAttributePair(sa.ORDER_TOTAL, float(order.total or 0)),
-                SearchAttributePair(sa.REVIEW_LEVEL, 0),
-                SearchAttributePair(sa.ESCALATED, False),
-            ]
-        ),
-        "static_summary": (
-            f"Sales order {order.order_no} for customer {order.customer_id}, "
-            f"{len(order.lines)} line(s), entered by {order.created_by}"
-        ),
-    }
-
-
 async def _start_workflow(temporal: Client, settings: Settings, order: Order) -> None:
-    """Start the order's workflow and wait (a bounded while) until it validated the order,
-    so the caller reads it under review or rejected.
-
-    One call to Temporal does both (update-with-start). When validation takes longer than
-    ``settings.entry_wait`` (no worker is running, say) the order answers as CREATED and
-    validation goes on; a workflow that already ran to its end is not started again.
-    """
-    options = _start_options(settings, order)
-    start = WithStartWorkflowOperation(OrderWorkflow.run, **options)
+    """Start the order's workflow and wait (a bounded while) until it validated the order;
+    when Temporal cannot take it now, the entry stays CREATED and the reconciler starts it
+    (``reconcile.py``), so an entered order is never left without its workflow."""
     try:
-        await temporal.execute_update_with_start_workflow(
-            OrderWorkflow.validated, start_workflow_operation=start, rpc_timeout=settings.entry_wait
-        )
-    except WorkflowAlreadyStartedError:
-        pass
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        # Whether or not the start got through before the wait ran out, make sure it runs.
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await temporal.start_workflow(OrderWorkflow.run, **options)
+        await start_and_validate(temporal, settings, OrderEntry.of(order))
+    except RPCError as err:
+        logger.warning("order %s waits for the reconciler: %s", order.order_no, err.message)
 
 
 # ---------------------------------------------------------------------------- acting on orders

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from api import audit, schemas
 from api.deps import SessionDep, require_roles
 from api.errors import Forbidden, InvalidRequest, Unauthorized, responses
+from api.params import Cursor, PageLimit
+from api.schemas.types import OrderNo, SingleLine
 from db.models import User
 from domain.roles import Role
 
@@ -25,10 +27,10 @@ Ops = Annotated[User, Depends(require_roles(Role.OPS))]
 async def list_audit(
     _: Ops,
     session: SessionDep,
-    order_no: Annotated[str | None, Query(max_length=32)] = None,
-    kind: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    order_no: Annotated[OrderNo | None, Query()] = None,
+    kind: Annotated[SingleLine | None, Query(max_length=32)] = None,
+    limit: PageLimit = 50,
+    cursor: Cursor = None,
 ) -> schemas.Page[schemas.AuditEntryPublic]:
     """Audit rows newest first, with their hashes; pass ``next_cursor`` back for older ones."""
     return await audit.list_audit(session, order_no=order_no, kind=kind, limit=limit, cursor=cursor)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
 
 from api import sign_in as sign_in_service
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.errors import TooManyRequests, Unauthorized, responses
-from api.schemas import Token, UserPublic
+from api.schemas import SignInForm, Token, UserPublic
 from api.security import issue_token
 from db.models import User
 
@@ -21,7 +20,7 @@ router = APIRouter(tags=["auth"])
     "/auth/token", response_model=Token, responses=responses(Unauthorized, TooManyRequests)
 )
 async def sign_in(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[SignInForm, Depends()],
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Header, Request, status
 
 from api import schemas, services
 from api.deps import SessionDep, SettingsDep, TemporalDep, oauth2_scheme, user_from_token
-from api.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
+from api.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthorized,
+    responses,
+)
 from domain.roles import Role
 from domain.signatures import timestamped_signature_refusal
 from workflows.messages import CarrierUpdate
@@ -25,7 +32,7 @@ TIMESTAMP_HEADER = "X-Carrier-Timestamp"
     "/carrier-events",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=schemas.Accepted,
-    responses=responses(Unauthorized, Forbidden, NotFound, Conflict),
+    responses=responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidRequest),
 )
 async def carrier_event(
     body: schemas.CarrierEventCreate,
@@ -43,7 +50,7 @@ async def carrier_event(
     token. ``delivered`` moves a shipped order to DELIVERED;
     ``exception`` puts it ON_HOLD with the carrier's ``detail`` until ops resumes or cancels.
     Repeated and late events only fill in the timeline, which is ordered by ``occurred_at``.
-    A refused event (401, 404) stores nothing."""
+    A refused event (401, 404, 422) stores nothing."""
     if signature is not None:
         refusal = timestamped_signature_refusal(
             await request.body(),
@@ -63,6 +70,12 @@ async def carrier_event(
         raise Conflict(
             f"order {order.order_no} is {order.status}: tracking events are taken once the "
             "goods were handed to the carrier"
+        )
+    # The schema bounds occurred_at by the clock; only the order knows its earliest moment.
+    if body.occurred_at < order.created_at:
+        raise InvalidRequest(
+            f"occurred_at {body.occurred_at.isoformat()} is before the order was entered "
+            f"({order.created_at.isoformat()})"
         )
     await session.close()  # nothing more to read; the connection is not held for the signal
     update = CarrierUpdate(

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Query, status
 from api import approvals, delegations, schemas
 from api.deps import CurrentUser, SessionDep, require_roles
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
+from api.params import Cursor, PageLimit
+from api.schemas.types import Id
 from db.models import User
 from domain.roles import APPROVER_ROLES, LENDABLE_ROLES
 
@@ -37,8 +39,8 @@ async def create_delegation(
 async def list_delegations(
     user: CurrentUser,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: PageLimit = 50,
+    cursor: Cursor = None,
 ) -> schemas.Page[schemas.DelegationPublic]:
     """Delegations you gave or received, newest first; ops sees every delegation."""
     return await delegations.list_delegations(session, user, limit=limit, cursor=cursor)
@@ -50,7 +52,7 @@ async def list_delegations(
     responses=responses(Forbidden, NotFound, Conflict),
 )
 async def revoke_delegation(
-    delegation_id: int, user: CurrentUser, session: SessionDep
+    delegation_id: Id, user: CurrentUser, session: SessionDep
 ) -> schemas.DelegationPublic:
     """Revoke a delegation that has not ended; by its delegator or ops."""
     return await delegations.revoke_delegation(session, user, delegation_id)
@@ -62,7 +64,7 @@ async def revoke_delegation(
     responses=responses(Forbidden),
 )
 async def pending_approvals(
-    user: Approver, session: SessionDep, customer_id: int | None = None
+    user: Approver, session: SessionDep, customer_id: Annotated[Id | None, Query()] = None
 ) -> schemas.Page[schemas.PendingApprovalPublic]:
     """Orders waiting on a level you may decide (in your own role or through a delegation),
     oldest first, with the customer's order history; at most 200."""

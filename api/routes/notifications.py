@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from api import notifications as service
 from api import schemas
 from api.deps import CurrentUser, SessionDep, SettingsDep, require_roles
 from api.errors import Forbidden, InvalidRequest, NotFound, Unauthorized, responses
+from api.params import Cursor, PageLimit
+from api.schemas.types import Id
 from db.models import User
 from domain.roles import Role
 
 router = APIRouter(tags=["notifications"], responses=responses(Unauthorized))
 
 Ops = Annotated[User, Depends(require_roles(Role.OPS))]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get(
@@ -29,7 +29,7 @@ async def list_notifications(
     user: CurrentUser,
     session: SessionDep,
     unread: bool | None = None,
-    limit: Limit = 50,
+    limit: PageLimit = 50,
     cursor: Cursor = None,
 ) -> schemas.Page[schemas.NotificationPublic]:
     """The caller's in-app notifications, newest first; ``unread=true`` for the unread ones."""
@@ -44,7 +44,7 @@ async def list_notifications(
     responses=responses(NotFound),
 )
 async def mark_read(
-    notification_id: int, user: CurrentUser, session: SessionDep
+    notification_id: Id, user: CurrentUser, session: SessionDep
 ) -> schemas.NotificationPublic:
     """Mark one of the caller's notifications read; marking it again changes nothing."""
     return await service.mark_read(session, user, notification_id)
@@ -86,7 +86,7 @@ async def list_webhooks(
     response_class=Response,
     responses=responses(Forbidden, NotFound),
 )
-async def delete_webhook(subscription_id: int, _: Ops, session: SessionDep) -> None:
+async def delete_webhook(subscription_id: Id, _: Ops, session: SessionDep) -> None:
     """Switch the subscription off; its delivery record stays readable."""
     await service.deactivate_subscription(session, subscription_id)
 
@@ -97,7 +97,7 @@ async def delete_webhook(subscription_id: int, _: Ops, session: SessionDep) -> N
     responses=responses(Forbidden, NotFound, InvalidRequest),
 )
 async def webhook_deliveries(
-    subscription_id: int, _: Ops, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    subscription_id: Id, _: Ops, session: SessionDep, limit: PageLimit = 50, cursor: Cursor = None
 ) -> schemas.Page[schemas.WebhookDeliveryPublic]:
     """What was sent to the subscription, newest first: status, attempts and last error."""
     return await service.deliveries(session, subscription_id, limit=limit, cursor=cursor)

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from api import delegations, order_records, schemas, services, visibility
+from api import delegations, order_limits, order_records, schemas, services, visibility
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep, require_roles
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
+from api.params import Cursor, PageLimit
+from api.schemas.types import Id, OrderNo, SingleLine
 from db.models import User
 from domain.roles import APPROVER_ROLES, Role
 from domain.statuses import OrderStatus
@@ -42,10 +44,11 @@ async def create_order(
     temporal: TemporalDep,
     settings: SettingsDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[SingleLine | None, Header(max_length=200)] = None,
 ) -> schemas.OrderView:
     """Enter an order; the same ``Idempotency-Key`` again answers with the same order."""
     viewer = visibility.viewer_of(user)
+    await order_limits.ensure_total_fits(session, body)
     order, created = await services.create_order(
         session, temporal, settings, user, body, idempotency_key
     )
@@ -59,10 +62,10 @@ async def list_orders(
     user: CurrentUser,
     session: SessionDep,
     status: OrderStatus | None = None,
-    customer_id: int | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    customer_id: Annotated[Id | None, Query()] = None,
+    q: Annotated[SingleLine | None, Query(max_length=100)] = None,
+    limit: PageLimit = 50,
+    cursor: Cursor = None,
 ) -> schemas.OrderPageView:
     """Orders newest first, from PostgreSQL; pass ``next_cursor`` back for the next page. A
     customer user gets its own orders, each as ``CustomerOrderSummary``."""
@@ -72,7 +75,7 @@ async def list_orders(
 
 
 @router.get("/{order_no}", response_model=schemas.OrderView, responses=responses(NotFound))
-async def get_order(order_no: str, user: CurrentUser, session: SessionDep) -> schemas.OrderView:
+async def get_order(order_no: OrderNo, user: CurrentUser, session: SessionDep) -> schemas.OrderView:
     """The whole order for staff (``OrderPublic``); for its customer's users the customer's
     view (``CustomerOrderPublic``): lines, total, status, shipment and tracking, and the
     history without internal actors or reasons."""
@@ -83,7 +86,7 @@ async def get_order(order_no: str, user: CurrentUser, session: SessionDep) -> sc
     "/{order_no}/history", response_model=schemas.HistoryPageView, responses=responses(NotFound)
 )
 async def get_history(
-    order_no: str, user: CurrentUser, session: SessionDep
+    order_no: OrderNo, user: CurrentUser, session: SessionDep
 ) -> schemas.HistoryPageView:
     """Every transition; a customer user gets statuses and times, naming only its own people
     (``CustomerTransitionPublic``)."""
@@ -115,7 +118,7 @@ async def _update_and_show(
 
 @router.post("/{order_no}/decisions", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def decide(
-    order_no: str,
+    order_no: OrderNo,
     body: schemas.DecisionCreate,
     user: Approver,
     session: SessionDep,
@@ -139,7 +142,7 @@ async def decide(
 
 @router.post("/{order_no}/cancel", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def cancel(
-    order_no: str,
+    order_no: OrderNo,
     body: schemas.ReasonBody,
     user: Canceller,
     session: SessionDep,
@@ -155,7 +158,7 @@ async def cancel(
 
 @router.post("/{order_no}/hold", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def hold(
-    order_no: str,
+    order_no: OrderNo,
     body: schemas.ReasonBody,
     user: Ops,
     session: SessionDep,
@@ -171,7 +174,7 @@ async def hold(
 
 @router.post("/{order_no}/resume", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def resume(
-    order_no: str,
+    order_no: OrderNo,
     body: schemas.OptionalReasonBody,
     user: Ops,
     session: SessionDep,
@@ -189,7 +192,7 @@ async def resume(
     "/{order_no}/production-events", response_model=schemas.OrderView, responses=ACTION_ERRORS
 )
 async def report_production(
-    order_no: str,
+    order_no: OrderNo,
     body: schemas.ProductionEventCreate,
     user: Production,
     session: SessionDep,
@@ -216,7 +219,7 @@ async def report_production(
 
 @router.post("/{order_no}/dispatch", response_model=schemas.OrderView, responses=ACTION_ERRORS)
 async def dispatch(
-    order_no: str,
+    order_no: OrderNo,
     user: Logistics,
     session: SessionDep,
     temporal: TemporalDep,
@@ -233,7 +236,7 @@ async def dispatch(
     "/{order_no}/confirm-delivery", response_model=schemas.OrderView, responses=ACTION_ERRORS
 )
 async def confirm_delivery(
-    order_no: str,
+    order_no: OrderNo,
     user: CurrentUser,
     session: SessionDep,
     temporal: TemporalDep,

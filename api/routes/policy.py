@@ -10,6 +10,8 @@ from api import policy as service
 from api.deps import SessionDep, require_roles
 from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
 from api.schemas import PolicyPublic
+from api.schemas.policy import PolicyDocumentCreate
+from api.schemas.types import Id
 from db.models import ApprovalPolicy, User
 from domain.policy import PolicyDocument
 from domain.roles import STAFF_ROLES, Role
@@ -31,7 +33,7 @@ def _public(policy: ApprovalPolicy) -> PolicyPublic:
 
 @router.get("/approval-policy", response_model=PolicyPublic, responses=responses(NotFound))
 async def get_policy(
-    _: Staff, session: SessionDep, version: Annotated[int | None, Query(ge=1)] = None
+    _: Staff, session: SessionDep, version: Annotated[Id | None, Query()] = None
 ) -> PolicyPublic:
     """The policy in force, or an earlier ``version`` (the one an order was reviewed under)."""
     return _public(await service.policy_version(session, version))
@@ -42,7 +44,9 @@ async def get_policy(
     response_model=PolicyPublic,
     responses=responses(InvalidRequest, Conflict),
 )
-async def put_policy(document: PolicyDocument, user: Ops, session: SessionDep) -> PolicyPublic:
+async def put_policy(
+    document: PolicyDocumentCreate, user: Ops, session: SessionDep
+) -> PolicyPublic:
     """Save a new version. Rules are tried in order, the first that applies decides the
     levels; an inconsistent policy (see ``domain/policy.py``) answers 422 and changes nothing."""
     return _public(await service.replace_policy(session, user, document))

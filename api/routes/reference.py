@@ -67,10 +67,12 @@ async def production_lines(_: Staff, session: SessionDep) -> Page[ProductionLine
 async def alerts(
     _: Staff,
     session: SessionDep,
-    kind: Literal["low_stock", "production_overdue", "carrier_exception"] | None = None,
+    kind: Literal["low_stock", "production_overdue", "carrier_exception", "order_fault"]
+    | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[AlertPublic]:
-    """Low stock, late work orders and carrier exceptions, newest first."""
+    """Low stock, late work orders, carrier exceptions and orders a system fault holds,
+    newest first."""
     return Page(data=await fulfilment.alerts(session, kind, limit))
 
 

@@ -13,7 +13,9 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
   pending approvals;
 * :mod:`api.schemas.fulfilment`: production, stock, shipments, carrier events, alerts;
 * :mod:`api.schemas.notifications`: the in-app inbox and webhooks;
-* :mod:`api.schemas.audit`: the audit log and its verification.
+* :mod:`api.schemas.audit`: the audit log and its verification;
+* :mod:`api.schemas.policy`: the approval policy a caller writes, bounded;
+* :mod:`api.schemas.types`: the bounded types every input is made of.
 """
 
 from api.schemas.approvals import (
@@ -31,7 +33,7 @@ from api.schemas.approvals import (
     ReviewPublic,
 )
 from api.schemas.audit import AuditEntryPublic, AuditVerification
-from api.schemas.auth import Token, UserPublic
+from api.schemas.auth import SignInForm, Token, UserPublic
 from api.schemas.common import Accepted, OptionalReasonBody, Page, ReasonBody
 from api.schemas.customer import (
     CustomerOrderLinePublic,
@@ -126,6 +128,7 @@ __all__ = [
     "ReviewPublic",
     "RoutingStepPublic",
     "ShipmentPublic",
+    "SignInForm",
     "StatusLabel",
     "StepPublic",
     "StockMovementPublic",

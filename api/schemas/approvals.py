@@ -7,8 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.types import AwareTimestamp, FreeText, SingleLine
 from domain.policy import Rule
 
 
@@ -57,7 +58,7 @@ class DecisionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approve", "reject"]
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: FreeText | None = Field(default=None, max_length=2000)
 
 
 class ReviewNoticePublic(BaseModel):
@@ -80,10 +81,12 @@ class PolicyPublic(BaseModel):
 class DelegationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    delegate: str = Field(min_length=1, max_length=64, description="The colleague's username.")
-    starts_at: AwareDatetime | None = Field(default=None, description="Leave out to start now.")
-    ends_at: AwareDatetime
-    reason: str | None = Field(default=None, max_length=2000)
+    delegate: SingleLine = Field(
+        min_length=1, max_length=64, description="The colleague's username."
+    )
+    starts_at: AwareTimestamp | None = Field(default=None, description="Leave out to start now.")
+    ends_at: AwareTimestamp
+    reason: FreeText | None = Field(default=None, max_length=2000)
 
 
 class DelegationPublic(BaseModel):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Form
+from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict
+
+from api.schemas.types import SingleLine
 
 
 class Token(BaseModel):
@@ -19,3 +23,28 @@ class UserPublic(BaseModel):
     full_name: str
     roles: list[str]
     customer_id: int | None
+
+
+class SignInForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, each field one clean line of bounded length: the form is
+    the one input anybody may send without signing in."""
+
+    def __init__(
+        self,
+        username: Annotated[SingleLine, Form(max_length=64)],
+        password: Annotated[
+            SingleLine, Form(max_length=256, json_schema_extra={"format": "password"})
+        ],
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        scope: Annotated[SingleLine, Form(max_length=500)] = "",
+        client_id: Annotated[SingleLine | None, Form(max_length=200)] = None,
+        client_secret: Annotated[SingleLine | None, Form(max_length=200)] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )

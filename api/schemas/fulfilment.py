@@ -7,11 +7,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.types import FreeText, OccurredAt, SingleLine, StrictCount
 
 
 class AlertPublic(BaseModel):
-    kind: str  # low_stock | production_overdue | carrier_exception
+    kind: str  # low_stock | production_overdue | carrier_exception | order_fault
     sku: str | None
     order_no: str | None = None
     message: str
@@ -129,7 +131,7 @@ class ShipmentPublic(BaseModel):
 class ProductionEventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    step: str = Field(min_length=1, max_length=64)
+    step: SingleLine = Field(min_length=1, max_length=64)
     event: Literal["started", "progress", "completed"] = Field(
         description=(
             "`progress`: some of the step's units came out good or scrapped; `completed`: "
@@ -138,14 +140,14 @@ class ProductionEventCreate(BaseModel):
             "reported came out good."
         )
     )
-    good_qty: int | None = Field(
-        default=None, ge=0, description="Units of this report that came out good; left out: 0."
+    good_qty: StrictCount | None = Field(
+        default=None, description="Units of this report that came out good; left out: 0."
     )
-    scrap_qty: int | None = Field(
-        default=None, ge=0, description="Units of this report that were scrapped; left out: 0."
+    scrap_qty: StrictCount | None = Field(
+        default=None, description="Units of this report that were scrapped; left out: 0."
     )
-    note: str | None = Field(default=None, max_length=2000)
-    work_order_no: str | None = Field(
+    note: FreeText | None = Field(default=None, max_length=2000)
+    work_order_no: SingleLine | None = Field(
         default=None,
         max_length=32,
         description="Leave out for the first open work order that still needs the step.",
@@ -155,10 +157,13 @@ class ProductionEventCreate(BaseModel):
 class CarrierEventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tracking_no: str = Field(min_length=1, max_length=64)
+    tracking_no: SingleLine = Field(min_length=1, max_length=64)
     status: Literal["in_transit", "out_for_delivery", "delivered", "exception"]
-    location: str | None = Field(default=None, max_length=200)
-    occurred_at: AwareDatetime
-    detail: str | None = Field(
+    location: SingleLine | None = Field(default=None, max_length=200)
+    occurred_at: OccurredAt = Field(
+        description="When it happened: not before the order was entered, and not more than a "
+        "day ahead of this server's clock."
+    )
+    detail: FreeText | None = Field(
         default=None, max_length=500, description="The carrier's reason, e.g. for an exception."
     )

@@ -16,27 +16,38 @@ from api.schemas.fulfilment import (
     StockMovementPublic,
 )
 from api.schemas.reference import StatusLabel
+from api.schemas.types import (
+    MAX_ORDER_LINES,
+    MAX_UNIT_PRICE,
+    Quantity,
+    SingleLine,
+    StrictId,
+    UnitPrice,
+)
 
 
 class OrderLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(gt=0, le=1_000_000)
-    unit_price: Decimal | None = Field(
+    sku: SingleLine = Field(min_length=1, max_length=64)
+    quantity: Quantity
+    unit_price: UnitPrice | None = Field(
         default=None,
-        gt=0,
-        max_digits=12,
-        decimal_places=2,
-        description="Leave out to take the price list's price.",
+        description=f"CNY per unit with two decimals, at most {MAX_UNIT_PRICE:,}, so that "
+        "quantity × price always fits an amount; leave out to take the price list's price.",
     )
 
 
 class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
-    lines: list[OrderLineCreate] = Field(min_length=1, max_length=200)
+    customer_id: StrictId
+    lines: list[OrderLineCreate] = Field(
+        min_length=1,
+        max_length=MAX_ORDER_LINES,
+        description="The order's total, at the prices given or else the list prices, must fit "
+        "999,999,999,999.99.",
+    )
 
 
 class OrderLinePublic(BaseModel):

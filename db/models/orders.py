@@ -26,6 +26,8 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     created_by: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of what the entry asked for: the same key again must ask for the same order.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     # Every reason validation refused the order for, empty when it passed.
     rejection_reasons: Mapped[list[str]] = mapped_column(JSONB, default=list)
     # The approval policy version and rule the order was reviewed under; null before review.

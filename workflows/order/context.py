@@ -20,7 +20,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.failures import DATA_FAULT
@@ -57,6 +57,23 @@ OUTSIDE_RETRY = RetryPolicy(
 FAULT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=60))
 
 
+class StepFailed(Exception):
+    """An activity of the order failed for good: its retries are spent, or it raised what
+    no retry can heal. Raised by ``project`` and ``call`` whatever kind of activity it was."""
+
+    def __init__(self, step: str, error: FailureError) -> None:
+        self.step = step
+        # A local activity's failure arrives as its own error; a regular one's, wrapped.
+        self.cause = error.cause if isinstance(error, ActivityError) else error
+        message = self.cause.message if isinstance(self.cause, FailureError) else str(error)
+        super().__init__(f"{step}: {' '.join(str(message).split())[:200]}")
+
+    @property
+    def data_fault(self) -> bool:
+        """The database refused what was written: the same write cannot succeed again."""
+        return isinstance(self.cause, ApplicationError) and self.cause.type == DATA_FAULT
+
+
 class OrderCancelled(Exception):
     """Raised in the main flow when a cancellation was accepted; the workflow compensates."""
 
@@ -76,13 +93,6 @@ def refusing() -> Iterator[None]:
         raise ApplicationError(refusal.message, type=kind, non_retryable=True) from None
 
 
-def fault_of(error: ActivityError) -> str:
-    """``<activity>: <its own error>``, in one line."""
-    cause = error.cause
-    message = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
-    return f"{error.activity_type or 'activity'}: {' '.join(message.split())[:200]}"
-
-
 class OrderContext:
     def __init__(self, params: OrderWorkflowInput) -> None:
         self.params = params
@@ -99,26 +109,32 @@ class OrderContext:
     async def project(
         self, activity: Callable[..., Any], arg: object, retry: RetryPolicy = PROJECTION_RETRY
     ) -> Any:
-        """A projection write, as a local activity."""
-        return await workflow.execute_local_activity_method(
-            activity, arg, start_to_close_timeout=PROJECTION_TIMEOUT, retry_policy=retry
-        )
+        """A projection write, as a local activity; :class:`StepFailed` when it fails for
+        good."""
+        try:
+            return await workflow.execute_local_activity_method(
+                activity, arg, start_to_close_timeout=PROJECTION_TIMEOUT, retry_policy=retry
+            )
+        except FailureError as error:
+            if isinstance(error, CancelledError):
+                raise
+            raise StepFailed(activity.__name__, error) from error
 
     async def project_for_caller(self, activity: Callable[..., Any], arg: object) -> Any:
         """A write an update's caller waits for. When it fails for good nothing of it was kept,
         and the caller hears why: 422 for data the database refused, else 503."""
         try:
             return await self.project(activity, arg, CALLER_RETRY)
-        except ActivityError as error:
-            cause = error.cause
-            if isinstance(cause, ApplicationError) and cause.type == DATA_FAULT:
-                message = f"the request could not be recorded: {cause.message}"
+        except StepFailed as failure:
+            if failure.data_fault:
                 raise ApplicationError(
-                    message, type=RefusalKind.INVALID.value, non_retryable=True
+                    f"the request could not be recorded: {failure}",
+                    type=RefusalKind.INVALID.value,
+                    non_retryable=True,
                 ) from None
             raise ApplicationError(
-                f"the order could not record the request now ({fault_of(error)}); nothing of "
-                "it was kept, try again",
+                f"the order could not record the request now ({failure}); nothing of it was "
+                "kept, try again",
                 type=UNRECORDED,
                 non_retryable=True,
             ) from None
@@ -126,10 +142,16 @@ class OrderContext:
     async def call(
         self, activity: Callable[..., Any], arg: object, timeout: timedelta = OUTSIDE_TIMEOUT
     ) -> Any:
-        """A call to the outside world, or a compensation, as a regular activity."""
-        return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=timeout, retry_policy=OUTSIDE_RETRY
-        )
+        """A call to the outside world, or a compensation, as a regular activity;
+        :class:`StepFailed` when it fails for good."""
+        try:
+            return await workflow.execute_activity_method(
+                activity, arg, start_to_close_timeout=timeout, retry_policy=OUTSIDE_RETRY
+            )
+        except FailureError as error:
+            if isinstance(error, CancelledError):
+                raise
+            raise StepFailed(activity.__name__, error) from error
 
     # ------------------------------------------------------------------ waiting
 
@@ -289,13 +311,13 @@ class OrderContext:
 
     # ------------------------------------------------------------------ faults
 
-    async def hold_for_fault(self, error: ActivityError) -> None:
+    async def hold_for_fault(self, failure: StepFailed) -> None:
         """A step failed for good: the order waits on hold for ops, who are told and alerted;
         a resume retries the step. Callers hold the lock."""
         state = self.state
         if state.status in TERMINAL:
             return
-        reason = f"system fault: {fault_of(error)}"
+        reason = f"system fault: {failure}"
         state.fault = reason
         told = fault_notice(self.order_no, state.status, reason, key=str(state.transition_seq))
         if state.status == S.ON_HOLD:

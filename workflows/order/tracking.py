@@ -4,7 +4,6 @@ exception puts it on until ops resumes or cancels it."""
 from __future__ import annotations
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.inputs import CarrierEventRecord
@@ -19,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.roles import Role
     from domain.statuses import TERMINAL, OrderStatus
     from workflows.messages import CarrierUpdate
-    from workflows.order.context import OrderContext
+    from workflows.order.context import OrderContext, StepFailed
 
 S = OrderStatus
 DELIVERED_REASON = "carrier reported delivery"
@@ -80,12 +79,14 @@ class CarrierTracking:
                 order.publish(record.transition)
             try:
                 await order.project(LogisticsActivities.record_carrier_event, record)
-            except ActivityError as error:
+            except StepFailed as failure:
                 if record.transition is not None:
                     order.unpublish(record.transition)
-                # Kept, and recorded again when ops resumes the order.
-                state.unrecorded_events.append(update)
-                await order.hold_for_fault(error)
+                # Kept, and recorded again when ops resumes the order; an event the database
+                # refuses would only be refused again (the fault's alert names it).
+                if not failure.data_fault:
+                    state.unrecorded_events.append(update)
+                await order.hold_for_fault(failure)
                 return
             state.carrier_seen.append(key)
             if newest:

@@ -20,7 +20,6 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     # The modules whose dataclasses make up the order's state, imported here so that the
@@ -48,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         ContinueAsNewDue,
         OrderCancelled,
         OrderContext,
+        StepFailed,
         refusing,
     )
     from workflows.order.fulfilment import Fulfilment
@@ -100,9 +100,9 @@ class OrderWorkflow:
         await order.wait(lambda: order.state.fault is None)
         try:
             await self.stages[stage]()
-        except ActivityError as error:
+        except StepFailed as failure:
             async with order.lock:
-                await order.hold_for_fault(error)
+                await order.hold_for_fault(failure)
 
     async def _compensate(self) -> None:
         """Undo what the order set in motion; a compensation that fails for good holds the
@@ -112,9 +112,9 @@ class OrderWorkflow:
             try:
                 await self.fulfilment.compensate()
                 return
-            except ActivityError as error:
+            except StepFailed as failure:
                 async with order.lock:
-                    await order.hold_for_fault(error)
+                    await order.hold_for_fault(failure)
                 await workflow.wait_condition(lambda: order.state.fault is None)
 
     # ------------------------------------------------------------------ stages of its own

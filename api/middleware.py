@@ -1,0 +1,122 @@
+"""What wraps every request before routing: a request id on every answer, a bound on the
+body's size, and the one error shape for anything the app let escape.
+
+Both are plain ASGI middleware rather than exception handlers: Starlette's handler for
+``Exception`` answers and then raises again, so a test client or the server would log the
+same failure twice; and a body limit must hold while the body streams in.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+logger = logging.getLogger(__name__)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while the body streams in; FastAPI lets an HTTPException through its body
+    parsing untouched, so it is answered as 413 in the one shape."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """Refuse a body larger than ``max_bytes``: at once when Content-Length says so, else as
+    soon as the bytes received pass the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = BodyTooLarge(self.max_bytes)
+        if _declared_length(scope) > self.max_bytes:
+            await error_response(413, "PayloadTooLarge", too_large.detail)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise too_large
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracked_send)
+        except BodyTooLarge:
+            # Read somewhere FastAPI's handlers do not reach; answer here unless it is late.
+            if started:
+                raise
+            await error_response(413, "PayloadTooLarge", too_large.detail)(scope, receive, send)
+
+
+def _declared_length(scope: Scope) -> int:
+    try:
+        return int(Headers(scope=scope).get("content-length", "0"))
+    except ValueError:
+        return 0
+
+
+class RequestContextMiddleware:
+    """Give each request an id, sent back as ``X-Request-ID`` on every answer; answer any
+    exception that escaped the app with a 500 in the one shape, logged under that id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception(
+                "unhandled error answering %s %r [request_id=%s]",
+                scope.get("method"),
+                scope.get("path"),
+                request_id,
+            )
+            if started:
+                # Too late for an answer of its own: the server closes the connection.
+                return
+            response = error_response(
+                500,
+                "InternalError",
+                "the server failed to answer this request; quote the request id when reporting it",
+                request_id=request_id,
+            )
+            await response(scope, receive, send_with_id)

@@ -1,0 +1,120 @@
+"""How an order's workflow is started: by the API when an order is entered, and by the
+reconciler for an entry whose start did not get through. Client code, not workflow code."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from config import Settings
+from domain.statuses import OrderStatus
+from workflows import search_attributes as sa
+from workflows.messages import OrderTimers, OrderWorkflowInput, workflow_id_for
+from workflows.order import OrderWorkflow
+
+
+class _EnteredOrder(Protocol):
+    @property
+    def order_no(self) -> str: ...
+    @property
+    def created_by(self) -> str: ...
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def total(self) -> Decimal | None: ...
+    @property
+    def lines(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class OrderEntry:
+    """What starting an order's workflow needs to know of its entry."""
+
+    order_no: str
+    created_by: str
+    customer_id: int
+    total: Decimal | None
+    line_count: int
+
+    @classmethod
+    def of(cls, order: _EnteredOrder) -> OrderEntry:
+        return cls(
+            order.order_no, order.created_by, order.customer_id, order.total, len(order.lines)
+        )
+
+
+def start_options(settings: Settings, entry: OrderEntry) -> dict[str, Any]:
+    """The workflow's input, id, queue and what ops see of it. Starting it again for the same
+    order finds the one already running, or refuses when it already ran to its end."""
+    params = OrderWorkflowInput(
+        order_no=entry.order_no,
+        created_by=entry.created_by,
+        timers=OrderTimers(
+            remind_after=settings.remind_after.total_seconds(),
+            escalate_after=settings.escalate_after.total_seconds(),
+            auto_confirm_after=settings.auto_confirm_after.total_seconds(),
+            expire_after=(settings.expire_after.total_seconds() if settings.expire_after else None),
+            reminder_limit=settings.reminder_limit,
+        ),
+        history_limit=settings.order_history_limit,
+    )
+    return {
+        "args": [params],
+        "id": workflow_id_for(entry.order_no),
+        "task_queue": settings.task_queue,
+        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        "search_attributes": TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.ORDER_STATUS, OrderStatus.CREATED.value),
+                SearchAttributePair(sa.CUSTOMER_ID, str(entry.customer_id)),
+                SearchAttributePair(sa.ORDER_TOTAL, float(entry.total or 0)),
+                SearchAttributePair(sa.REVIEW_LEVEL, 0),
+                SearchAttributePair(sa.ESCALATED, False),
+            ]
+        ),
+        "static_summary": (
+            f"Sales order {entry.order_no} for customer {entry.customer_id}, "
+            f"{entry.line_count} line(s), entered by {entry.created_by}"
+        ),
+    }
+
+
+async def start_and_validate(client: Client, settings: Settings, entry: OrderEntry) -> None:
+    """Start the workflow and wait, up to ``settings.entry_wait``, until it validated the
+    order, in one call (update with start). When validation takes longer (no worker, say) it
+    goes on after the wait; an RPC error (Temporal down) reaches the caller."""
+    options = start_options(settings, entry)
+    operation = WithStartWorkflowOperation(OrderWorkflow.run, **options)
+    try:
+        await client.execute_update_with_start_workflow(
+            OrderWorkflow.validated,
+            start_workflow_operation=operation,
+            rpc_timeout=settings.entry_wait,
+        )
+    except WorkflowAlreadyStartedError:
+        pass
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        # Whether or not the start got through before the wait ran out, make sure it runs.
+        await start_order(client, settings, entry)
+
+
+async def start_order(client: Client, settings: Settings, entry: OrderEntry) -> None:
+    """Start the workflow unless it runs or ran to its end."""
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(OrderWorkflow.run, **start_options(settings, entry))
