@@ -379,7 +379,7 @@ async def test_random_walks_keep_every_invariant(
             await asyncio.to_thread(run_state_machine_as_test, walk, settings=walk_settings)
         finally:
             stack.close()
-    print(f"{stack.calls} requests, the slowest {stack.slowest:.2f} s")
+    print(stack.summary())
 
 
 def settings_for_walks() -> settings:

@@ -108,7 +108,10 @@ async def start_and_validate(client: Client, settings: Settings, entry: OrderEnt
             rpc_timeout=settings.entry_wait,
         )
     except WorkflowAlreadyStartedError:
-        pass
+        # Its workflow already ran to its end (a request replayed late). The start operation
+        # holds the same refusal; it is read here, or asyncio reports it as never retrieved.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await operation.workflow_handle()
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         # Whether or not the start got through before the wait ran out, make sure it runs.
         await start_order(client, settings, entry)
