@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -24,6 +22,7 @@ from devstack.temporal_cli import ensure_temporal_cli
 from domain.statuses import OrderStatus
 from reconcile import start_missing_workflows
 from tests.conftest import running_api
+from tests.db_triggers import refused
 from tests.factories import World, eventually
 from workflows.messages import Actor, DecisionRequest, OrderState, workflow_id_for
 from workflows.order import OrderWorkflow
@@ -36,38 +35,12 @@ async def workflow_state(client: Client, order_no: str) -> OrderState:
     return state
 
 
-@asynccontextmanager
-async def database_refuses_lines_of(world: World, sku: str) -> AsyncIterator[None]:
-    """PostgreSQL refuses, as a data error, to update the order lines of ``sku``: what a value
-    out of a column's range does, with no way for a request to cause it past the API's own
-    checks. Validation writes each line's price, so it cannot be recorded until the block ends."""
-    trigger = f"refuse_{uuid.uuid4().hex[:12]}"
-    async with world.sessions.begin() as session:
-        await session.execute(
-            text(
-                f"CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                "RAISE EXCEPTION 'numeric field overflow' USING ERRCODE = '22003'; END $$"
-            )
-        )
-        await session.execute(
-            text(
-                f"CREATE TRIGGER {trigger} BEFORE UPDATE ON order_lines FOR EACH ROW "
-                f"WHEN (NEW.sku = '{sku}') EXECUTE FUNCTION {trigger}()"
-            )
-        )
-    try:
-        yield
-    finally:
-        async with world.sessions.begin() as session:
-            await session.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON order_lines"))
-            await session.execute(text(f"DROP FUNCTION IF EXISTS {trigger}()"))
-
-
 async def test_a_step_the_database_refuses_holds_the_order_for_ops_who_resume_it(
     world: World, temporal_client: Client
 ) -> None:
     sku = await world.add_product(price=Decimal("100.00"))
-    async with database_refuses_lines_of(world, sku):
+    # Validation writes each line's price: it cannot be recorded while this lasts.
+    async with refused(world, "order_lines", f"NEW.sku = '{sku}'", on="UPDATE"):
         entered = await world.create_order(lines=[{"sku": sku, "quantity": 10}])
         assert entered.status_code == 201, entered.text
         order_no = entered.json()["order_no"]
@@ -102,7 +75,8 @@ async def test_a_step_the_database_refuses_holds_the_order_for_ops_who_resume_it
 
 async def test_a_faulty_order_may_be_cancelled_by_ops(world: World) -> None:
     sku = await world.add_product(price=Decimal("100.00"))
-    async with database_refuses_lines_of(world, sku):
+    # Validation writes each line's price: it cannot be recorded while this lasts.
+    async with refused(world, "order_lines", f"NEW.sku = '{sku}'", on="UPDATE"):
         order_no = await world.new_order(lines=[{"sku": sku, "quantity": 10}])
         await world.wait_for(order_no, "ON_HOLD")
     cancelled = await world.act(order_no, "cancel", as_="ops", json_body={"reason": "bad price"})

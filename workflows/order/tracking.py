@@ -52,18 +52,16 @@ class CarrierTracking:
         Events before the goods were handed over are ignored (the API refuses them)."""
         order = self.order
         state = order.state
-        if state.status in TERMINAL:
-            return
-        if order.stage() not in (
-            S.SHIPPED,
-            S.DELIVERED,
-        ):
-            return
-        key = f"{update.status}@{update.occurred_at.isoformat()}"
-        if key in state.carrier_seen:
-            return
-        newest = state.latest_tracking_at is None or update.occurred_at > state.latest_tracking_at
+        # Checked under the lock: an event that arrives while the hand-over is being written
+        # belongs to the shipped order it is about to be.
         async with order.lock:
+            if state.status in TERMINAL or order.stage() not in (S.SHIPPED, S.DELIVERED):
+                return
+            key = f"{update.status}@{update.occurred_at.isoformat()}"
+            if key in state.carrier_seen:
+                return
+            latest = state.latest_tracking_at
+            newest = latest is None or update.occurred_at > latest
             record = CarrierEventRecord(
                 update.tracking_no,
                 update.status,

@@ -170,6 +170,18 @@ class OrderWorkflow:
             self.order.params.created_by,
         )
 
+    # ------------------------------------------------------------------ validators
+
+    def _refuse_early(self, check: Callable[[], object]) -> None:
+        """An update that does not fit the order's state is refused before it enters the
+        history, except while a write is in flight: PostgreSQL may already show the status
+        being written, and a caller acting on it must not be refused for the moment the
+        workflow takes to catch up. Every handler checks again once it holds the lock."""
+        if self.order.lock.locked():
+            return
+        with refusing():
+            check()
+
     # ------------------------------------------------------------------ query
 
     @workflow.query
@@ -194,8 +206,7 @@ class OrderWorkflow:
 
     @decide.validator
     def _validate_decide(self, request: DecisionRequest) -> None:
-        with refusing():
-            self.review.check(request)
+        self._refuse_early(lambda: self.review.check(request))
 
     # ------------------------------------------------------------------ cancel, hold, resume
 
@@ -214,8 +225,7 @@ class OrderWorkflow:
 
     @cancel.validator
     def _validate_cancel(self, request: ActionRequest) -> None:
-        with refusing():
-            self._check_cancel()
+        self._refuse_early(self._check_cancel)
 
     def _check_cancel(self) -> None:
         state = self.order.state
@@ -246,8 +256,7 @@ class OrderWorkflow:
 
     @hold.validator
     def _validate_hold(self, request: ActionRequest) -> None:
-        with refusing():
-            self._check_hold()
+        self._refuse_early(self._check_hold)
 
     def _check_hold(self) -> None:
         state = self.order.state
@@ -277,8 +286,7 @@ class OrderWorkflow:
 
     @resume.validator
     def _validate_resume(self, request: ActionRequest) -> None:
-        with refusing():
-            self._check_resume()
+        self._refuse_early(self._check_resume)
 
     def _check_resume(self) -> None:
         state = self.order.state
@@ -293,9 +301,10 @@ class OrderWorkflow:
     @workflow.update
     async def dispatch(self, request: ActionRequest) -> UpdateAck:
         order = self.order
-        with refusing():
-            self._check_dispatch()
-        order.state.dispatch_request = request
+        async with order.lock:
+            with refusing():
+                self._check_dispatch()
+            order.state.dispatch_request = request
         # Answers once shipped, or held for ops when the hand-over failed for good (the
         # dispatch goes on when they resume).
         await workflow.wait_condition(
@@ -305,8 +314,7 @@ class OrderWorkflow:
 
     @dispatch.validator
     def _validate_dispatch(self, request: ActionRequest) -> None:
-        with refusing():
-            self._check_dispatch()
+        self._refuse_early(self._check_dispatch)
 
     def _check_dispatch(self) -> None:
         self.order.check_open(S.AWAITING_SHIPMENT)
@@ -331,8 +339,7 @@ class OrderWorkflow:
 
     @confirm_delivery.validator
     def _validate_confirm_delivery(self, request: ActionRequest) -> None:
-        with refusing():
-            self._check_confirm()
+        self._refuse_early(self._check_confirm)
 
     def _check_confirm(self) -> None:
         self.order.check_open(S.DELIVERED)
@@ -347,8 +354,7 @@ class OrderWorkflow:
 
     @report_production.validator
     def _validate_report_production(self, report: ProductionReport) -> None:
-        with refusing():
-            self.production.check(report)
+        self._refuse_early(lambda: self.production.check(report))
 
     @workflow.signal
     async def carrier_event(self, update: CarrierUpdate) -> None:
