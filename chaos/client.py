@@ -32,6 +32,9 @@ GIVE_UP_AFTER = 240.0
 # An order waited for keeps being looked at this long before it counts as stuck.
 STUCK_AFTER = 240.0
 POLL_SECONDS = 0.3
+# How long an action refused while the order's workflow catches up with it is tried again.
+CATCH_UP = 90.0
+TERMINAL = ("COMPLETED", "REJECTED", "CANCELLED")
 
 
 class OrderFailure(RuntimeError):
@@ -52,6 +55,8 @@ class ClientRecord:
     answers: Counter[str] = field(default_factory=Counter)
     accepted: list[AcceptedDecision] = field(default_factory=list)
     fault_resumes: Counter[str] = field(default_factory=Counter)
+    # Actions refused while the order showed a status that allowed them (tried again).
+    behind: list[str] = field(default_factory=list)
 
 
 class ChaosClient:
@@ -152,7 +157,7 @@ class ChaosClient:
                 if time.monotonic() - created_since > 5:
                     await resend_entry()
                     created_since = time.monotonic()
-            elif status in ("COMPLETED", "REJECTED", "CANCELLED"):
+            elif status in TERMINAL:
                 raise OrderFailure(f"{order_no} ended {status} while waiting for {sorted(targets)}")
             if time.monotonic() > deadline:
                 raise OrderFailure(
@@ -171,20 +176,11 @@ class ChaosClient:
     async def act(
         self, order_no: str, action: str, role: str, body: Any, done: Any
     ) -> dict[str, Any]:
-        """An action on the order: done when answered 200, or when a refusal of a repeat finds
-        ``done(order)`` true (the first try took effect, its answer was lost)."""
+        """An action on the order: done when answered 200, or when a refusal finds
+        ``done(order)`` true (a repeat met its own first try, whose answer was lost)."""
         path = f"{API}/orders/{order_no}/{action}"
-        response = await self.send(action, "POST", path, role=role, json=body)
-        if response.status_code == 200:
-            answered: dict[str, Any] = response.json()
-            return answered
-        order = await self.get_order(order_no)
-        if response.status_code in (403, 409) and done(order):
-            return order
-        raise OrderFailure(
-            f"{order_no}: {action} as {role} answered {response.status_code}: "
-            f"{response.text[:300]} (the order is {order['status']})"
-        )
+        order, _ = await self._until_taken(order_no, action, path, role, body, done)
+        return order
 
     async def decide(
         self, order_no: str, role: str, decision: str, comment: str | None = None
@@ -193,16 +189,46 @@ class ChaosClient:
         username = self.usernames[role]
         body = {"decision": decision, "comment": comment}
         path = f"{API}/orders/{order_no}/decisions"
-        response = await self.send("decision", "POST", path, role=role, json=body)
-        if response.status_code == 200:
+
+        def done(order: dict[str, Any]) -> bool:
+            return _decided(order, username, decision)
+
+        order, accepted = await self._until_taken(order_no, "decision", path, role, body, done)
+        if accepted:
             self.record.accepted.append(AcceptedDecision(order_no, username, decision))
-            answered: dict[str, Any] = response.json()
-            return answered
-        order = await self.get_order(order_no)
-        if response.status_code in (403, 409) and _decided(order, username, decision):
-            return order
+        return order
+
+    async def _until_taken(
+        self, order_no: str, kind: str, path: str, role: str, body: Any, done: Any
+    ) -> tuple[dict[str, Any], bool]:
+        """Send until answered 200 (then the order as answered, True), or refused with
+        ``done(order)`` true (the order as read, False).
+
+        A refusal while ``done`` is false is tried again for up to ``CATCH_UP`` seconds: after
+        a worker dies between writing a change to PostgreSQL and reporting it to Temporal, the
+        order shows the new status while its workflow, the judge of every action, is still
+        in the old one until another worker replays the write. Each such refusal is recorded.
+        """
+        deadline = time.monotonic() + CATCH_UP
+        while True:
+            response = await self.send(kind, "POST", path, role=role, json=body)
+            if response.status_code == 200:
+                answered: dict[str, Any] = response.json()
+                return answered, True
+            order = await self.get_order(order_no)
+            if response.status_code not in (403, 409):
+                break
+            if done(order):
+                return order, False
+            if order["status"] in TERMINAL or time.monotonic() > deadline:
+                break
+            self.record.behind.append(
+                f"{order_no}: {kind} answered {response.status_code} "
+                f"{_detail(response)!r} while the order showed {order['status']}"
+            )
+            await asyncio.sleep(1.0)
         raise OrderFailure(
-            f"{order_no}: {decision} by {username} answered {response.status_code}: "
+            f"{order_no}: {kind} as {role} answered {response.status_code}: "
             f"{response.text[:300]} (the order is {order['status']})"
         )
 
@@ -230,6 +256,13 @@ def _retry_after(response: httpx.Response) -> float:
         return min(max(float(response.headers.get("Retry-After", "0.2")), 0.05), 2.0)
     except ValueError:
         return 0.2
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail"))
+    except ValueError:
+        return response.text[:200]
 
 
 def _fault_held(order: dict[str, Any]) -> bool:

@@ -17,6 +17,7 @@ import random
 import shutil
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -236,7 +237,7 @@ async def run(options: ChaosOptions) -> int:
                 placed, unplaced, failures, client.record.accepted, stack.dead_parts(), missing
             )
             checks = await run_checks(stack.database_url, temporal, record)
-            report(progress, checks, client, time.monotonic() - t0)
+            report(plans, progress, checks, client, time.monotonic() - t0)
     except StackError as error:
         say(f"the stack failed: {error}")
         checks = [Check("stack stayed up", [str(error)])]
@@ -251,7 +252,11 @@ async def run(options: ChaosOptions) -> int:
     return 0 if passed else 1
 
 
-def report(progress: Progress, checks: list[Check], client: ChaosClient, took: float) -> None:
+def report(
+    plans: list[Plan], progress: Progress, checks: list[Check], client: ChaosClient, took: float
+) -> None:
+    mix = Counter(plan.script for plan in plans)
+    print("\nScripts: " + ", ".join(f"{name} {n}" for name, n in mix.most_common()))
     print("\nKills (t from the first order):")
     for kill in progress.kills:
         print(f"  {kill.line()}")
@@ -261,6 +266,14 @@ def report(progress: Progress, checks: list[Check], client: ChaosClient, took: f
         f"\n{sum(answers.values())} requests in {took:.1f}s; {retried} answered "
         "with an error or lost (each repeated or settled by reading the order)"
     )
+    behind = client.record.behind
+    if behind:
+        print(
+            f"{len(behind)} actions refused while the order showed a status that allows them "
+            "(its workflow was replaying its last write after a kill); tried again:"
+        )
+        for line in behind[:8]:
+            print(f"  {line}")
     if client.record.fault_resumes:
         resumed = ", ".join(f"{n} x {step}" for step, n in client.record.fault_resumes.items())
         print(f"fault holds resumed by ops: {resumed}")
