@@ -55,6 +55,8 @@ OUTSIDE_RETRY = RetryPolicy(
 )  # fmt: skip
 # Recording a fault is the last resort: it is tried until the database takes it.
 FAULT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=60))
+# Patch: a main-flow transition an update already made is not made again (``advance``).
+MOVED_ON_BY_UPDATE = "main-flow-yields-to-update"
 
 
 class StepFailed(Exception):
@@ -203,8 +205,14 @@ class OrderContext:
         notices: Sequence[NoticeRequest] = (),
         opens_level: int | None = None,
         attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+        only_from: OrderStatus | None = None,
     ) -> None:
-        """A transition of the main flow: it waits out a hold and yields to a cancellation."""
+        """A transition of the main flow: it waits out a hold and yields to a cancellation.
+
+        ``only_from``: the transition is due only from that status. An update that makes the
+        same move (a confirmation racing the auto-confirm timer) may hold the lock when the
+        main flow decides to move; once the lock is free the order has moved on, and nothing
+        is written a second time."""
         while True:
             await self.wait(lambda: self.state.status != S.ON_HOLD)
             async with self.lock:
@@ -212,6 +220,10 @@ class OrderContext:
                     raise OrderCancelled()
                 if self.state.status == S.ON_HOLD:
                     continue
+                moved_on = only_from is not None and self.state.status != only_from
+                # Orders that recorded the double move before this change replay it as it was.
+                if moved_on and workflow.patched(MOVED_ON_BY_UPDATE):
+                    return
                 record = self.transition(
                     target, actor, reason, notices=notices, opens_level=opens_level
                 )
