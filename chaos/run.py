@@ -103,9 +103,10 @@ class Killer:
         self.rng.shuffle(kinds)
         shares = sorted(self.rng.uniform(0.05, 0.8) for _ in kinds)
         for kind, share in zip(kinds, shares, strict=True):
+            due = share * self.total
             async with progress.changed:
                 await progress.changed.wait_for(
-                    lambda: progress.started >= share * self.total or progress.done  # noqa: B023
+                    lambda due=due: progress.started >= due or progress.done
                 )
             await asyncio.sleep(self.rng.uniform(0.0, 2.0))
             progress.kills.append(await self.kill(kind))
@@ -261,11 +262,14 @@ def report(
     for kill in progress.kills:
         print(f"  {kill.line()}")
     answers = client.record.answers
-    retried = sum(n for what, n in answers.items() if not what.split(": ")[1].startswith("2"))
+    failed = {what: n for what, n in answers.items() if not what.split(": ")[1].startswith("2")}
     print(
-        f"\n{sum(answers.values())} requests in {took:.1f}s; {retried} answered "
+        f"\n{sum(answers.values())} requests in {took:.1f}s; {sum(failed.values())} answered "
         "with an error or lost (each repeated or settled by reading the order)"
     )
+    if failed:
+        ranked = sorted(failed.items(), key=lambda item: -item[1])
+        print("  " + ", ".join(f"{what} x{n}" for what, n in ranked))
     behind = client.record.behind
     if behind:
         print(
