@@ -69,7 +69,8 @@ class ChaosClient:
         self.headers: dict[str, dict[str, str]] = {}
         self.usernames: dict[str, str] = {}
         self.record = ClientRecord()
-        # Only the order's own coroutine draws from it, so requests vary, not the scripts.
+        # Which API process each request goes to; apart from the seeded one of the scripts
+        # and the kills, whose draws must not depend on how many requests were sent.
         self.spread = random.Random(0)
 
     async def sign_in(self, usernames: dict[str, str], password: str) -> None:
