@@ -3,11 +3,12 @@
 The run starts its own stack (``chaos.stack``), writes the bench's reference data plus an ops
 user, and walks every order's script (``chaos.scripts``) over HTTP, a bounded number at a
 time. Meanwhile the killer works through its list — the kinds shuffled by the seed, each kill
-due once a random share of the orders has started, then a random pause of up to two seconds
-— SIGKILLs the part, waits a moment, and starts it again. Kills never overlap: the next waits
-until the part before is back. When every script has ended, the checks (``chaos.checks``)
-read what PostgreSQL and Temporal hold. Printed: the seed, the kills with their times, and a
-pass/fail table; the exit code is 0 only if every check passed.
+due once a random share of the orders has finished (one in each slice of the run), then a
+random pause of up to two seconds — SIGKILLs the part, waits a moment, and starts it again.
+Kills never overlap: the next waits until the part before is back. When every script has
+ended, the checks (``chaos.checks``) read what PostgreSQL and Temporal hold. Printed: the seed,
+the kills with their times, and a pass/fail table; the exit code is 0 only if every check
+passed.
 """
 
 from __future__ import annotations
@@ -57,13 +58,14 @@ class ChaosOptions:
 class Kill:
     target: str
     at: float
+    finished: int = 0
     restarted_at: float = 0.0
     back_at: float = 0.0
 
     def line(self) -> str:
         return (
             f"t={self.at:6.1f}s  SIGKILL {self.target:<9} restarted t={self.restarted_at:6.1f}s"
-            f"  serving again t={self.back_at:6.1f}s"
+            f"  serving again t={self.back_at:6.1f}s  ({self.finished} orders done before)"
         )
 
 
@@ -101,15 +103,21 @@ class Killer:
 
     async def run(self, kinds: list[str], progress: Progress) -> None:
         self.rng.shuffle(kinds)
-        shares = sorted(self.rng.uniform(0.05, 0.8) for _ in kinds)
+        # One random moment in each of as many equal slices of the run (5-80 % of the orders
+        # finished) as there are kills: random, but never all in one stretch.
+        width = 0.75 / max(len(kinds), 1)
+        shares = [0.05 + width * (i + self.rng.random()) for i in range(len(kinds))]
         for kind, share in zip(kinds, shares, strict=True):
             due = share * self.total
             async with progress.changed:
                 await progress.changed.wait_for(
-                    lambda due=due: progress.started >= due or progress.done
+                    lambda due=due: progress.finished >= due or progress.done
                 )
             await asyncio.sleep(self.rng.uniform(0.0, 2.0))
-            progress.kills.append(await self.kill(kind))
+            finished = progress.finished
+            kill = await self.kill(kind)
+            kill.finished = finished
+            progress.kills.append(kill)
 
     async def kill(self, kind: str) -> Kill:
         stack = self.stack
