@@ -143,6 +143,8 @@ class Killer:
             await stack.wait_for_temporal()
         elif kind == "api":
             await stack.wait_for_api(part, stack.api_urls[stack.apis.index(part)])
+        else:
+            await stack.wait_for_worker(part)
         record.back_at = self.now()
         return record
 

@@ -36,6 +36,8 @@ from devstack.temporal_server import dev_server_command, wait_for_temporal
 CARRIER_SECRET = "chaos-carrier-secret-of-32-characters"
 JWT_SECRET = "chaos-jwt-secret-of-thirty-two-chars"
 _READY_WITHIN = 120.0  # seconds; two busy cores may take long to boot a server
+# What ``worker.py`` logs once it polls its task queue.
+WORKER_READY = b"worker INFO polling "
 
 
 class StackError(RuntimeError):
@@ -83,10 +85,13 @@ class Part:
     log: IO[bytes]
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    #: Where this start's output begins in the log.
+    log_offset: int = 0
 
     def start(self) -> None:
         self.log.write(f"--- chaos: start #{self.starts + 1} of {self.name}\n".encode())
         self.log.flush()
+        self.log_offset = self.log.tell()
         self.process = spawn(self.argv, self.log, env=self.env, new_session=True)
         self.starts += 1
 
@@ -195,6 +200,12 @@ def _pg_bin(name: str) -> Path:
     return path
 
 
+def _read_from(path: Path, offset: int) -> bytes:
+    with path.open("rb") as log:
+        log.seek(offset)
+        return log.read()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -280,6 +291,8 @@ class ChaosStack:
             part.start()
         for part, url in zip(self.apis, self.api_urls, strict=True):
             await self.wait_for_api(part, url)
+        for part in self.workers:
+            await self.wait_for_worker(part)
 
     async def _run_step(self, module: list[str], env: dict[str, str]) -> None:
         log = self._log(module[0])
@@ -306,6 +319,20 @@ class ChaosStack:
                         return
                 await asyncio.sleep(0.2)
         raise StackError(f"{part.name} did not answer {url}/healthz; see {part.log.name}")
+
+    async def wait_for_worker(self, part: Part) -> None:
+        """A worker serves once it polls its task queue, which its log says: a worker that
+        cannot reach Temporal while starting exits (a deployment's restart policy brings it
+        back), so the next kill waits for this."""
+        deadline = time.monotonic() + _READY_WITHIN
+        path = Path(part.log.name)
+        while time.monotonic() < deadline:
+            if part.died() is not None:
+                raise StackError(f"{part.name} exited while starting; see {path}")
+            if WORKER_READY in await asyncio.to_thread(_read_from, path, part.log_offset):
+                return
+            await asyncio.sleep(0.2)
+        raise StackError(f"{part.name} did not poll within {_READY_WITHIN:.0f}s; see {path}")
 
     def dead_parts(self) -> list[str]:
         """Processes that exited on their own (not killed by the run): each is a failure."""

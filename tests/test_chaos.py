@@ -17,7 +17,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHORT_RUN = [
-    "--orders", "24", "--concurrency", "8",
+    "--orders", "30", "--concurrency", "6",
     "--worker-kills", "2", "--api-kills", "1", "--postgres-kills", "1", "--temporal-kills", "1",
 ]  # fmt: skip
 
