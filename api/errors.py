@@ -14,10 +14,12 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # How much of a value a 422 shows back, and of a location's key.
@@ -103,6 +105,28 @@ class TooManyRequests(AppError):
 class Unavailable(AppError):
     status_code = 503
     kind = "Unavailable"
+
+
+# SQLSTATEs of a database that cannot be reached or went away: connection exceptions (class
+# 08) and the server shutting down or starting up (57P01-57P03).
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
+# Seconds a client waits before trying again while PostgreSQL is away (a restart takes a few).
+DATABASE_RETRY_AFTER = 2
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says PostgreSQL cannot be reached right now (it restarts, fails over,
+    or dropped the connection): a condition that heals, so the answer is 503, not 500."""
+    cause: BaseException | None = error
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        cause = error.orig
+    if not isinstance(cause, psycopg.OperationalError):
+        return False
+    state = cause.sqlstate
+    # No SQLSTATE: the client library itself lost or never got the connection.
+    return state is None or state.startswith(_UNREACHABLE_STATES)
 
 
 _KIND_BY_STATUS = {

@@ -15,7 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import DATABASE_RETRY_AFTER, database_unreachable, error_response
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -103,7 +103,10 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as error:
+            if database_unreachable(error):
+                await self._database_away(scope, receive, send_with_id, started, error)
+                return
             logger.exception(
                 "unhandled error answering %s %r [request_id=%s]",
                 scope.get("method"),
@@ -120,3 +123,26 @@ class RequestContextMiddleware:
                 request_id=request_id,
             )
             await response(scope, receive, send_with_id)
+
+    @staticmethod
+    async def _database_away(
+        scope: Scope, receive: Receive, send: Send, started: bool, error: Exception
+    ) -> None:
+        """PostgreSQL is away (restarting, failing over): 503 with ``Retry-After``, as for a
+        workflow that cannot answer; nothing was committed, so the same request may be sent
+        again."""
+        logger.warning(
+            "PostgreSQL unreachable answering %s %r: %s",
+            scope.get("method"),
+            scope.get("path"),
+            " ".join(str(error).split())[:300],
+        )
+        if started:
+            return
+        response = error_response(
+            503,
+            "Unavailable",
+            "the database cannot be reached right now; try again shortly",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
+        await response(scope, receive, send)

@@ -203,8 +203,14 @@ class OrderContext:
         notices: Sequence[NoticeRequest] = (),
         opens_level: int | None = None,
         attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+        only_from: OrderStatus | None = None,
     ) -> None:
-        """A transition of the main flow: it waits out a hold and yields to a cancellation."""
+        """A transition of the main flow: it waits out a hold and yields to a cancellation.
+
+        ``only_from``: the transition is due only from that status. An update that makes the
+        same move (a confirmation racing the auto-confirm timer) may hold the lock when the
+        main flow decides to move; once the lock is free the order has moved on, and nothing
+        is written a second time."""
         while True:
             await self.wait(lambda: self.state.status != S.ON_HOLD)
             async with self.lock:
@@ -212,6 +218,8 @@ class OrderContext:
                     raise OrderCancelled()
                 if self.state.status == S.ON_HOLD:
                     continue
+                if only_from is not None and self.state.status != only_from:
+                    return
                 record = self.transition(
                     target, actor, reason, notices=notices, opens_level=opens_level
                 )

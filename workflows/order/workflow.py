@@ -159,6 +159,7 @@ class OrderWorkflow:
                 SYSTEM,
                 "auto-confirmed: no confirmation in time",
                 notices=[self._completed()],
+                only_from=S.DELIVERED,
             )
 
     def _completed(self) -> NoticeRequest:
