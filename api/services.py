@@ -192,6 +192,30 @@ async def _start_workflow(temporal: Client, settings: Settings, order: Order) ->
 # ---------------------------------------------------------------------------- acting on orders
 
 
+class WorkflowConflict(Conflict):
+    """The workflow refused the request as not fitting the order's status (409), which it
+    names: ``workflow_status``."""
+
+    def __init__(self, detail: str, workflow_status: str | None) -> None:
+        super().__init__(detail)
+        self.workflow_status = workflow_status
+
+
+def conflict_or_catching_up(conflict: WorkflowConflict, shown_status: str) -> AppError:
+    """409 when PostgreSQL shows the status the workflow refused in. When it shows another,
+    the workflow is catching up with a write already committed (its worker died between the
+    two; another worker is replaying it), so the request may well fit in a moment: 503 with
+    ``Retry-After`` rather than a refusal that contradicts what the caller sees."""
+    held = conflict.workflow_status
+    if held is None or held == shown_status:
+        return conflict
+    return Unavailable(
+        f"the order shows {shown_status} while its workflow is still catching up from "
+        f"{held}; try again shortly",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+
+
 async def send_update(
     temporal: Client, settings: Settings, order_no: str, status: str, update: Any, request: Any
 ) -> None:
@@ -207,6 +231,9 @@ async def send_update(
         await handle.execute_update(update, request, rpc_timeout=settings.update_wait)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type == RefusalKind.CONFLICT.value:
+            held = cause.details[0] if cause.details else None
+            raise WorkflowConflict(cause.message, str(held) if held else None) from None
         if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
             raise _REFUSALS[cause.type](cause.message) from None
         if isinstance(cause, ApplicationError) and cause.type == UNRECORDED:

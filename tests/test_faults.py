@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -231,3 +231,30 @@ async def test_a_call_on_an_order_answers_within_its_bound(world: World, api_wit
         order = (await session.scalars(select(Order).where(Order.order_no == order_no))).one()
     assert order.status == "CREATED"
     assert await world.rows_for(Alert, order_no) == 0
+
+
+async def test_a_workflow_catching_up_with_postgresql_answers_503_not_a_false_conflict(
+    world: World, temporal_client: Client
+) -> None:
+    """A worker that died after a write committed leaves PostgreSQL a step ahead of the
+    workflow until another worker replays the write. A request that fits what PostgreSQL shows
+    is then not refused as a conflict: it answers 503 to try again, and changes nothing."""
+    order_no, _ = await world.shipped_order()
+    # PostgreSQL shows the delivery the workflow has not taken in yet.
+    async with world.sessions.begin() as session:
+        await session.execute(
+            update(Order).where(Order.order_no == order_no).values(status="DELIVERED")
+        )
+    catching_up = await world.act(order_no, "confirm-delivery", as_="customer")
+    assert catching_up.status_code == 503, catching_up.text
+    assert catching_up.headers["Retry-After"]
+    assert "catching up from SHIPPED" in catching_up.json()["detail"]
+    assert (await workflow_state(temporal_client, order_no)).status == OrderStatus.SHIPPED
+
+    # Once both show the same status, a request that does not fit it is a true conflict.
+    async with world.sessions.begin() as session:
+        await session.execute(
+            update(Order).where(Order.order_no == order_no).values(status="SHIPPED")
+        )
+    conflict = await world.act(order_no, "confirm-delivery", as_="customer")
+    assert conflict.status_code == 409, conflict.text

@@ -111,7 +111,11 @@ async def _update_and_show(
     # The connection goes back to the pool while the workflow works: a slow update never
     # starves other requests of connections.
     await session.close()
-    await services.send_update(temporal, settings, order_no, order.status, update, request)
+    try:
+        await services.send_update(temporal, settings, order_no, order.status, update, request)
+    except services.WorkflowConflict as conflict:
+        shown = await order_records.order_ref(session, user, order_no)
+        raise services.conflict_or_catching_up(conflict, shown.status) from None
     # The update answered once its effect was written; show the fresh record.
     return await order_records.order_detail(session, viewer, order_no)
 

@@ -82,17 +82,6 @@ class ContinueAsNewDue(Exception):
     """Raised in the main flow at a wait when the history is long enough to start afresh."""
 
 
-@contextmanager
-def refusing() -> Iterator[None]:
-    """A domain refusal becomes an update failure of the same kind, which the API maps to
-    403, 409 or 422; non-retryable, so it never fails the workflow task."""
-    try:
-        yield
-    except Refusal as refusal:
-        kind = refusal.kind.value
-        raise ApplicationError(refusal.message, type=kind, non_retryable=True) from None
-
-
 class OrderContext:
     def __init__(self, params: OrderWorkflowInput) -> None:
         self.params = params
@@ -103,6 +92,22 @@ class OrderContext:
         )
         # Serialises everything that writes: handlers and the main flow take turns.
         self.lock = asyncio.Lock()
+
+    @contextmanager
+    def refusing(self) -> Iterator[None]:
+        """A domain refusal becomes an update failure of the same kind, which the API maps to
+        403, 409 or 422; non-retryable, so it never fails the workflow task. It carries the
+        status the workflow holds, so the API can tell a true conflict from a workflow that
+        is still catching up with a write PostgreSQL already shows (after a worker died)."""
+        try:
+            yield
+        except Refusal as refusal:
+            raise ApplicationError(
+                refusal.message,
+                self.state.status.value,
+                type=refusal.kind.value,
+                non_retryable=True,
+            ) from None
 
     # ------------------------------------------------------------------ activities
 

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.roles import Role
     from domain.statuses import OrderStatus
     from workflows.messages import ProductionReport, UpdateAck
-    from workflows.order.context import OrderContext, refusing
+    from workflows.order.context import OrderContext
 
 S = OrderStatus
 
@@ -145,7 +145,7 @@ class ProductionTracker:
         step completed. The main flow re-plans what scrap left missing."""
         order = self.order
         async with order.lock:
-            with refusing():
+            with order.refusing():
                 checked = self.check(report)
             work_order = checked.work_order
             step = work_order.steps[checked.index]

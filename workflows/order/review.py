@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.statuses import OrderStatus
     from workflows import search_attributes as sa
     from workflows.messages import DecisionRequest, UpdateAck
-    from workflows.order.context import OrderContext, refusing
+    from workflows.order.context import OrderContext
 
 S = OrderStatus
 Event = NotificationEvent
@@ -219,7 +219,7 @@ class ReviewEngine:
         state = order.state
         async with order.lock:
             # The order may have moved while this update waited for the lock.
-            with refusing():
+            with order.refusing():
                 level, verdict = self.check(request)
             now = workflow.now()
             by = request.actor.username

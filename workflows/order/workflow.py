@@ -48,7 +48,6 @@ with workflow.unsafe.imports_passed_through():
         OrderCancelled,
         OrderContext,
         StepFailed,
-        refusing,
     )
     from workflows.order.fulfilment import Fulfilment
     from workflows.order.production import ProductionTracker
@@ -180,7 +179,7 @@ class OrderWorkflow:
         workflow takes to catch up. Every handler checks again once it holds the lock."""
         if self.order.lock.locked():
             return
-        with refusing():
+        with self.order.refusing():
             check()
 
     # ------------------------------------------------------------------ query
@@ -215,7 +214,7 @@ class OrderWorkflow:
     async def cancel(self, request: ActionRequest) -> UpdateAck:
         order = self.order
         async with order.lock:
-            with refusing():
+            with order.refusing():
                 self._check_cancel()
             order.state.cancel_request = request
         # Answers once cancelled, or held for ops when a compensation failed for good.
@@ -243,7 +242,7 @@ class OrderWorkflow:
     async def hold(self, request: ActionRequest) -> UpdateAck:
         order = self.order
         async with order.lock:
-            with refusing():
+            with order.refusing():
                 self._check_hold()
             state = order.state
             await order.record_transition(
@@ -272,7 +271,7 @@ class OrderWorkflow:
     async def resume(self, request: ActionRequest) -> UpdateAck:
         order = self.order
         async with order.lock:
-            with refusing():
+            with order.refusing():
                 self._check_resume()
             state = order.state
             assert state.held_from is not None
@@ -303,7 +302,7 @@ class OrderWorkflow:
     async def dispatch(self, request: ActionRequest) -> UpdateAck:
         order = self.order
         async with order.lock:
-            with refusing():
+            with order.refusing():
                 self._check_dispatch()
             order.state.dispatch_request = request
         # Answers once shipped, or held for ops when the hand-over failed for good (the
@@ -326,7 +325,7 @@ class OrderWorkflow:
     async def confirm_delivery(self, request: ActionRequest) -> UpdateAck:
         order = self.order
         async with order.lock:
-            with refusing():
+            with order.refusing():
                 self._check_confirm()
             await order.record_transition(
                 S.COMPLETED,
