@@ -4,7 +4,9 @@ change moves the order (a transition of its own, or the decision that ends a rev
 
 from __future__ import annotations
 
-from sqlalchemy import func, update
+import logging
+
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +16,8 @@ from activities.review_levels import open_review_level
 from db.audit import append_transition_audit
 from db.models import Alert, Order, StatusHistory
 
+logger = logging.getLogger(__name__)
+
 
 async def write_transition(
     session: AsyncSession, order: OrderKeys, record: TransitionRecord
@@ -22,6 +26,30 @@ async def write_transition(
 
     The caller audits it with :func:`audit_transition` after its other writes, since the
     audit append takes the chain's lock until the transaction ends.
+    """
+    if not await _insert_or_supersede(session, order, record):
+        return False
+    await session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(status=record.to_status, held_from=record.held_from, updated_at=func.now())
+    )
+    if record.opens_level is not None:
+        await open_review_level(session, order.id, record.opens_level, record.at)
+    await write_fault(session, order, record)
+    return True
+
+
+async def _insert_or_supersede(
+    session: AsyncSession, order: OrderKeys, record: TransitionRecord
+) -> bool:
+    """The history row of the transition, keyed by the workflow's sequence number; False when
+    that row is already this transition (an activity run again).
+
+    A row of that number that is another transition was written by an attempt that did not
+    survive: its worker committed it and died before Temporal recorded the step, and the
+    workflow, run again, took another path (a cancellation reached it first). The workflow is
+    the truth, so its transition replaces the row; the audit chain keeps both.
     """
     inserted = await session.scalar(
         insert(StatusHistory)
@@ -37,16 +65,29 @@ async def write_transition(
         .on_conflict_do_nothing(index_elements=["order_id", "seq"])
         .returning(StatusHistory.id)
     )
-    if inserted is None:
-        return False
-    await session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(status=record.to_status, held_from=record.held_from, updated_at=func.now())
+    if inserted is not None:
+        return True
+    written = await session.scalars(
+        select(StatusHistory).where(
+            StatusHistory.order_id == order.id, StatusHistory.seq == record.seq
+        )
     )
-    if record.opens_level is not None:
-        await open_review_level(session, order.id, record.opens_level, record.at)
-    await write_fault(session, order, record)
+    row = written.one()
+    if (row.from_status, row.to_status) == (record.from_status, record.to_status):
+        return False
+    logger.warning(
+        "%s: transition %d was %s -> %s, written by an attempt that did not survive; "
+        "replaced by %s -> %s",
+        record.order_no,
+        record.seq,
+        row.from_status,
+        row.to_status,
+        record.from_status,
+        record.to_status,
+    )
+    row.from_status, row.to_status = record.from_status, record.to_status
+    row.actor, row.reason, row.at = record.actor, record.reason, record.at
+    await session.flush()
     return True
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
-from db.models import Alert, Decision, Order
+from db.models import Alert, Decision, Order, StatusHistory
 from devstack.temporal_cli import ensure_temporal_cli
 from domain.statuses import OrderStatus
 from reconcile import start_missing_workflows
@@ -258,3 +258,45 @@ async def test_a_workflow_catching_up_with_postgresql_answers_503_not_a_false_co
         )
     conflict = await world.act(order_no, "confirm-delivery", as_="customer")
     assert conflict.status_code == 409, conflict.text
+
+
+async def test_a_transition_left_by_an_attempt_that_did_not_survive_is_replaced(
+    world: World, temporal_client: Client
+) -> None:
+    """A worker that committed a transition and died before Temporal recorded the step leaves
+    a row the workflow, run again, may not take (a request reached it first and it went
+    another way). The workflow's own transition of that number replaces the row, and
+    PostgreSQL shows where the order really stands."""
+    order_no = await world.new_order()
+    await world.wait_for(order_no, "UNDER_REVIEW")
+    seq = (await workflow_state(temporal_client, order_no)).transition_seq + 1
+    async with world.sessions.begin() as session:
+        order = (await session.scalars(select(Order).where(Order.order_no == order_no))).one()
+        session.add(
+            StatusHistory(
+                order_id=order.id,
+                seq=seq,
+                from_status="UNDER_REVIEW",
+                to_status="APPROVED",
+                actor="system",
+                reason="left by a worker that died",
+                at=datetime.now(UTC),
+            )
+        )
+        order.status = "APPROVED"
+
+    held = await world.act(order_no, "hold", as_="ops", json_body={"reason": "customer call"})
+    assert held.status_code == 200, held.text
+    shown = held.json()
+    assert (shown["status"], shown["held_from"]) == ("ON_HOLD", "UNDER_REVIEW")
+    history = [(h["from_status"], h["to_status"]) for h in shown["history"]]
+    assert history == [(None, "CREATED"), ("CREATED", "UNDER_REVIEW"), ("UNDER_REVIEW", "ON_HOLD")]
+    async with world.sessions() as session:
+        row = (
+            await session.scalars(
+                select(StatusHistory).where(
+                    StatusHistory.order_id == order.id, StatusHistory.seq == seq
+                )
+            )
+        ).one()
+    assert (row.to_status, row.actor) == ("ON_HOLD", world["ops"].username)
