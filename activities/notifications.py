@@ -34,6 +34,7 @@ from config import Settings
 from db.models import Notification, WebhookSubscription
 from domain.notifications import EMAIL, WEBHOOK
 from domain.signatures import sign_body
+from domain.text import storable
 from domain.webhook_targets import webhook_target_refusal
 
 # Each bounded well inside the deliver activity's start-to-close timeout, so a hung server
@@ -190,7 +191,9 @@ class NotificationActivities:
 
     async def _set_fields(self, notification_id: int, **values: Any) -> None:
         if "last_error" in values:
-            values["last_error"] = str(values["last_error"])[:2000]
+            # A receiver's answer is quoted in the error: keep it storable, or the row could
+            # never be marked and would be delivered again for ever.
+            values["last_error"] = storable(str(values["last_error"]))[:2000]
         async with self.sessions.begin() as session:
             # Only a pending row changes: a late retry never undoes a sent or failed outcome.
             await session.execute(

@@ -11,6 +11,7 @@ from config import parse_duration
 from domain.policy import OrderFacts, default_policy, rule_for
 from domain.roles import Role, escalation_target
 from domain.statuses import OrderStatus, can_cancel, can_hold, can_transition
+from domain.text import storable
 
 S = OrderStatus
 
@@ -76,3 +77,11 @@ def test_durations_accept_seconds_or_iso_8601(text: str, expected: timedelta) ->
 def test_durations_refuse_anything_else(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_text_from_outside_is_made_storable() -> None:
+    assert storable("tab\tand\nnewline stay") == "tab\tand\nnewline stay"
+    assert (
+        storable("nul\x00 esc\x1b del\x7f lone\ud800") == "nul\ufffd esc\ufffd del\ufffd lone\ufffd"
+    )
+    assert storable("naïve 中文 ✓") == "naïve 中文 ✓"

@@ -49,6 +49,8 @@ class Endpoint:
     # Answers to one delivery's successive attempts; the last one repeats.
     answers: list[int]
     secret: str = ""
+    # What it says when it fails.
+    says: str = "receiver under maintenance"
     received: list[Delivery] = field(default_factory=list)
 
     def about(self, key: str) -> list[Delivery]:
@@ -82,7 +84,7 @@ class Receivers:
             earlier = len([d for d in endpoint.received if d.headers.get("idempotency-key") == key])
             answer = endpoint.answers[min(earlier, len(endpoint.answers) - 1)] if signed else 401
             endpoint.received.append(Delivery(body, dict(request.headers), signed, answer))
-            return Response("receiver under maintenance" if answer >= 500 else "", answer)
+            return Response(endpoint.says if answer >= 500 else "", answer)
 
         return app
 
@@ -237,6 +239,25 @@ async def test_a_receiver_that_never_accepts_is_given_up_on_with_the_failure_rec
     [record] = await webhooks.deliveries(unreachable["id"])
     assert (record["status"], record["attempts"]) == ("failed", 3)
     assert "could not reach" in record["last_error"]
+
+
+async def test_a_receiver_answering_what_the_database_cannot_store_is_still_given_up_on(
+    world: World, webhooks: Webhooks, receivers: Receivers
+) -> None:
+    """Its answer is quoted in the failure, made storable: a NUL byte in it must not keep the
+    row pending (and delivered again) for ever."""
+    hostile = receivers.add("hostile", 500)
+    hostile.says = "down\x00for\x1bgood"
+    subscription = await webhooks.connect(receivers, "hostile", ["carrier_exception"])
+    order_no = await world.new_order()
+    notice = order_notice(order_no, "carrier_exception", data={"detail": "address not found"})
+    await emit(world, notice)
+    await settled_rows(world, notice.key, "webhook")
+
+    assert [a.answered for a in hostile.about(notice.key)] == [500] * MAX_ATTEMPTS
+    [record] = await webhooks.deliveries(subscription["id"])
+    assert (record["status"], record["attempts"]) == ("failed", MAX_ATTEMPTS)
+    assert "down\ufffdfor\ufffdgood" in record["last_error"]
 
 
 async def test_only_ops_manage_webhooks(world: World, webhooks: Webhooks) -> None:

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import NoticeRequest, fault_notice
     from domain.refusals import UNRECORDED, Refusal, RefusalKind, conflict
     from domain.statuses import TERMINAL, OrderStatus
+    from domain.text import storable
     from workflows import search_attributes as sa
     from workflows.messages import OrderState, OrderWorkflowInput, UpdateAck
     from workflows.order.details import render_details, waiting_on
@@ -66,7 +67,8 @@ class StepFailed(Exception):
         # A local activity's failure arrives as its own error; a regular one's, wrapped.
         self.cause = error.cause if isinstance(error, ActivityError) else error
         message = self.cause.message if isinstance(self.cause, FailureError) else str(error)
-        super().__init__(f"{step}: {' '.join(str(message).split())[:200]}")
+        # Becomes the hold's reason and the alert: kept storable whatever the partner said.
+        super().__init__(f"{step}: {storable(' '.join(str(message).split()))[:200]}")
 
     @property
     def data_fault(self) -> bool:
