@@ -24,6 +24,9 @@ with workflow.unsafe.imports_passed_through():
 
 # Writing and reading rows: short transactions, retried until the database answers.
 ROW_TIMEOUT = timedelta(seconds=10)
+# No attempt limit on purpose: only a database away is retried (the worker's failure
+# classifier makes a write the database refuses fail at once, and errors are kept storable),
+# and the delivery pipeline must outlast an outage.
 ROW_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 # One delivery attempt; the SMTP and HTTP clients give up well before this.
 DELIVERY_TIMEOUT = timedelta(seconds=30)

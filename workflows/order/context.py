@@ -54,7 +54,9 @@ OUTSIDE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
     maximum_attempts=10,
 )  # fmt: skip
-# Recording a fault is the last resort: it is tried until the database takes it.
+# Recording a fault is the last resort: it is tried until the database takes it. No attempt
+# limit on purpose: only a database away is retried (the failure classifier makes a refused
+# write fail at once, and the fault's reason is kept storable), and the hold must not be lost.
 FAULT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=60))
 
 
