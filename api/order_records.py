@@ -269,16 +269,8 @@ async def order_detail(session: AsyncSession, viewer: Viewer, order_no: str) -> 
         return _customer_view(row)
     return schemas.OrderPublic.model_validate(
         {
-            "order_no": row["order_no"],
-            "status": row["status"],
-            "status_label": STATUS_LABELS[OrderStatus(row["status"])],
-            "held_from": row["held_from"],
-            "customer_id": row["customer_id"],
-            "total": row["total"],
-            "currency": row["currency"],
+            **_shown_to_all(row),
             "created_by": row["created_by"],
-            "created_at": row["created_at"],
-            "lines": row["lines"],
             "rejection_reasons": row["rejection_reasons"],
             "review": _review_section(row),
             "production": _production_section(row["work_orders"]),
@@ -295,15 +287,7 @@ def _customer_view(row: Any) -> schemas.CustomerOrderPublic:
     reasons or staff names; the history names only the customer's own people."""
     return schemas.CustomerOrderPublic.model_validate(
         {
-            "order_no": row["order_no"],
-            "status": row["status"],
-            "status_label": STATUS_LABELS[OrderStatus(row["status"])],
-            "held_from": row["held_from"],
-            "customer_id": row["customer_id"],
-            "total": row["total"],
-            "currency": row["currency"],
-            "created_at": row["created_at"],
-            "lines": row["lines"],
+            **_shown_to_all(row),
             "shipment": row["shipment"],
             "history": [
                 {**entry, "actor": entry["actor"] if entry["by_customer"] else None}
@@ -311,6 +295,21 @@ def _customer_view(row: Any) -> schemas.CustomerOrderPublic:
             ],
         }
     )
+
+
+def _shown_to_all(row: Any) -> dict[str, Any]:
+    """What staff and the customer both see of the order itself."""
+    return {
+        "order_no": row["order_no"],
+        "status": row["status"],
+        "status_label": STATUS_LABELS[OrderStatus(row["status"])],
+        "held_from": row["held_from"],
+        "customer_id": row["customer_id"],
+        "total": row["total"],
+        "currency": row["currency"],
+        "created_at": row["created_at"],
+        "lines": row["lines"],
+    }
 
 
 def _review_section(row: Any) -> dict[str, Any] | None:
