@@ -41,6 +41,8 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 # right here), so only ENVIRONMENT=development accepts them.
 DEFAULT_JWT_SECRET = "dev-only-secret-change-me-in-production"
 DEFAULT_CARRIER_WEBHOOK_SECRET = "dev-carrier-secret"
+# Where the worker serves the Temporal SDK's metrics unless WORKER_METRICS_ADDRESS says otherwise.
+DEFAULT_WORKER_METRICS_ADDRESS = "127.0.0.1:9464"
 # 32 characters: 128 bits or more for a hex or base64 random value.
 MIN_SECRET_LENGTH = 32
 
@@ -107,6 +109,19 @@ class Settings(BaseSettings):
     worker_activity_slots: int = Field(default=20, ge=1)
     worker_local_activity_slots: int = Field(default=20, ge=1)
     worker_cached_workflows: int = Field(default=1000, ge=0)
+
+    # Log lines: one JSON object per line (for log collectors), or readable text.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        BeforeValidator(lambda value: str(value).strip().upper()),
+    ] = "INFO"
+    # Where the worker serves the Temporal SDK's metrics for Prometheus (``/metrics`` on this
+    # host:port); empty serves none. Loopback by default: set 0.0.0.0:9464 in a container.
+    worker_metrics_address: str = DEFAULT_WORKER_METRICS_ADDRESS
+    # The API's ``GET /metrics`` is open like ``/healthz`` (keep the port on an internal
+    # network); when this is set, it answers only ``Authorization: Bearer <token>``.
+    metrics_token: SecretStr | None = None
 
     # E-mail notifications go out through this SMTP server.
     smtp_host: str = "localhost"

@@ -1,6 +1,10 @@
 """``python worker.py``: runs the order workflow, the notification delivery workflows and
 their activities on the orders task queue, and the reconciler that starts the workflow of an
-entered order whose start did not get through."""
+entered order whose start did not get through.
+
+It logs in LOG_FORMAT (one JSON object per line by default), each line of an order's
+activity or workflow carrying its ``order_no``, and serves the Temporal SDK's own metrics for
+Prometheus at ``http://WORKER_METRICS_ADDRESS/metrics`` (none when that is empty)."""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity, workflow
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -19,7 +25,20 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, WorkflowIDConflictPolicy
-from temporalio.worker import Worker
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    Worker,
+)
 
 from activities import all_activities
 from activities.carriers import BuiltinCarrier, CarrierAdapter
@@ -27,10 +46,62 @@ from activities.failures import FailureClassifier
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
 from domain.notifications import DELIVERED_CHANNELS
+from logs import configure_logging
 from reconcile import keep_reconciling
 from workflows import search_attributes
 from workflows.delivery import DeliveryInput, NotificationDeliveryWorkflow, delivery_workflow_id
 from workflows.order import OrderWorkflow
+
+logger = logging.getLogger("worker")
+
+
+class MetricsAddressTaken(Exception):
+    """The worker cannot serve its metrics where WORKER_METRICS_ADDRESS says."""
+
+
+def worker_runtime(settings: Settings) -> Runtime:
+    """The Temporal runtime of the worker: the SDK's metrics served for Prometheus at
+    WORKER_METRICS_ADDRESS (unless empty), and the SDK core's own log lines passed to Python
+    logging, so that they come out in LOG_FORMAT too."""
+    address = settings.worker_metrics_address.strip()
+    telemetry = TelemetryConfig(
+        logging=LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+            forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+        ),
+        metrics=PrometheusConfig(bind_address=address) if address else None,
+    )
+    try:
+        return Runtime(telemetry=telemetry)
+    except ValueError as error:  # the SDK's word for a port it could not bind
+        raise MetricsAddressTaken(
+            f"cannot serve metrics on WORKER_METRICS_ADDRESS={address} ({error}); choose "
+            "another address, or set it empty to serve none"
+        ) from None
+
+
+class _LoggedActivityInbound(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        started = time.perf_counter()
+        result = await super().execute_activity(input)
+        info = activity.info()
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        # The SDK's logger adds the activity's type, attempt and workflow id to the line.
+        activity.logger.info(
+            "%s done in %.1f ms",
+            info.activity_type,
+            duration_ms,
+            extra={"duration_ms": duration_ms},
+        )
+        return result
+
+
+class ActivityLog(Interceptor):
+    """Worker interceptor: a line per activity done (failures the SDK logs itself), so that
+    an order's steps can be followed in the worker's log by its ``order_no``."""
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _LoggedActivityInbound(next)
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> None:
@@ -95,7 +166,8 @@ def build_worker(
         max_concurrent_activities=settings.worker_activity_slots,
         max_concurrent_local_activities=settings.worker_local_activity_slots,
         max_cached_workflows=settings.worker_cached_workflows,
-        interceptors=[FailureClassifier()],
+        # The log line is outermost, so that it times what the classifier lets through.
+        interceptors=[ActivityLog(), FailureClassifier()],
     )
 
 
@@ -107,11 +179,24 @@ def carrier_for(settings: Settings) -> CarrierAdapter:
     return BuiltinCarrier()
 
 
+def configure_worker_logging(settings: Settings) -> None:
+    """LOG_FORMAT for every line; in JSON the SDK's activity and workflow loggers leave their
+    details out of the message, as the line carries them as fields (``order_no`` among them)."""
+    configure_logging(settings.log_format, settings.log_level)
+    json_lines = settings.log_format == "json"
+    activity.logger.activity_info_on_message = not json_lines
+    workflow.logger.workflow_info_on_message = not json_lines
+
+
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
     settings.refuse_default_secrets()
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    configure_worker_logging(settings)
+    client = await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        runtime=worker_runtime(settings),
+    )
     await ensure_search_attributes(client, settings.temporal_namespace)
     engine = worker_engine(settings)
     sessions = create_session_factory(engine)
@@ -124,7 +209,7 @@ async def main() -> None:
         async with build_worker(client, settings, activities):
             await ensure_delivery_workflows(client, settings)
             reconciling = asyncio.create_task(keep_reconciling(sessions, client, settings))
-            logging.info(
+            logger.info(
                 "polling %s on %s, carrier %s",
                 settings.task_queue,
                 settings.temporal_address,
@@ -139,6 +224,6 @@ async def main() -> None:
 if __name__ == "__main__":
     try:
         asyncio.run(main())
-    except InsecureSettings as refusal:
+    except (InsecureSettings, MetricsAddressTaken) as refusal:
         print(f"orderflow worker: {refusal}", file=sys.stderr, flush=True)
         sys.exit(1)

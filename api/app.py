@@ -6,11 +6,13 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
+from api import metrics
 from api.errors import install_error_handlers
-from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.metrics import ApiMetrics
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, bind_path_order
 from api.openapi import install_openapi
 from api.routes import (
     audit,
@@ -25,6 +27,7 @@ from api.routes import (
 )
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
+from logs import configure_api_logging
 
 API_PREFIX = "/api/v1"
 
@@ -57,13 +60,16 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         summary="Every sales order is a durable workflow: review, production, shipping, receipt.",
         version="1.0.0",
         lifespan=lifespan,
+        dependencies=[Depends(bind_path_order)],
     )
+    app.state.metrics = ApiMetrics()
     install_error_handlers(app)
     install_openapi(app)
     # The last added runs first: every answer, a 413 included, carries its request id.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for module in (
         health,
         auth,
@@ -81,12 +87,22 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
 def _app_or_exit() -> FastAPI:
     """The app ``uvicorn api.app:app`` serves; unsafe settings end the process with the one
-    sentence that says what to fix, rather than a traceback."""
+    sentence that says what to fix, rather than a traceback. Uvicorn loads it before it logs
+    anything, so every line of the process is in LOG_FORMAT."""
+    settings = get_settings()
     try:
-        return create_app()
+        served = create_app(settings)
     except InsecureSettings as refusal:
         print(f"orderflow api: {refusal}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
+    configure_api_logging(settings.log_format, settings.log_level)
+    return served
 
 
-app = _app_or_exit()
+def __getattr__(name: str) -> FastAPI:
+    """``api.app.app`` is built when first asked for (by uvicorn), not on import: importing
+    ``create_app`` (as the tests do) then configures no process-wide logging."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    served = globals()["app"] = _app_or_exit()
+    return served

@@ -1,5 +1,6 @@
-"""What wraps every request before routing: a request id on every answer, a bound on the
-body's size, and the one error shape for anything the app let escape.
+"""What wraps every request before routing: a request id on every answer (and on every log
+line written while answering), a bound on the body's size, the one error shape for anything
+the app let escape, and the request's figures and access line.
 
 Both are plain ASGI middleware rather than exception handlers: Starlette's handler for
 ``Exception`` answers and then raises again, so a test client or the server would log the
@@ -9,17 +10,22 @@ same failure twice; and a body limit must hold while the body streams in.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import DATABASE_RETRY_AFTER, database_unreachable, error_response
+from api.metrics import ApiMetrics, route_template
+from logs import ACCESS_LOGGER, bind_order_no, current_order_no, request_context
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -80,11 +86,14 @@ def _declared_length(scope: Scope) -> int:
 
 
 class RequestContextMiddleware:
-    """Give each request an id, sent back as ``X-Request-ID`` on every answer; answer any
-    exception that escaped the app with a 500 in the one shape, logged under that id."""
+    """Give each request an id, sent back as ``X-Request-ID`` on every answer and carried by
+    every log line written meanwhile; answer any exception that escaped the app with a 500 in
+    the one shape, logged under that id; count and time the request per route template
+    (``metrics``) and write its access line."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,21 +101,34 @@ class RequestContextMiddleware:
             return
         request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        started = False
+        with request_context(request_id):
+            started_at = time.perf_counter()
+            status = 500  # unless an answer starts: the server then closes the connection
+            try:
+                status = await self._answer(scope, receive, send, request_id)
+            finally:
+                self._account(scope, status, time.perf_counter() - started_at)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> int:
+        """Run the app; the status it answered with."""
+        status: int | None = None
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = int(message["status"])
                 MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+                _bind_path_order(scope)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as error:
+            _bind_path_order(scope)
+            started = status is not None
             if database_unreachable(error):
                 await self._database_away(scope, receive, send_with_id, started, error)
-                return
+                return status or 503
             logger.exception(
                 "unhandled error answering %s %r [request_id=%s]",
                 scope.get("method"),
@@ -115,7 +137,7 @@ class RequestContextMiddleware:
             )
             if started:
                 # Too late for an answer of its own: the server closes the connection.
-                return
+                return 500
             response = error_response(
                 500,
                 "InternalError",
@@ -123,6 +145,28 @@ class RequestContextMiddleware:
                 request_id=request_id,
             )
             await response(scope, receive, send_with_id)
+        return status or 500
+
+    def _account(self, scope: Scope, status: int, seconds: float) -> None:
+        method = str(scope.get("method", ""))
+        route = route_template(scope)
+        if self.metrics is not None:
+            self.metrics.observe(method, route, status, seconds)
+        duration_ms = round(seconds * 1000, 1)
+        access_logger.info(
+            "%s %s %d %.1f ms",
+            method,
+            scope.get("path"),
+            status,
+            duration_ms,
+            extra={
+                "method": method,
+                "route": route,
+                "path": scope.get("path"),
+                "status": status,
+                "duration_ms": duration_ms,
+            },
+        )
 
     @staticmethod
     async def _database_away(
@@ -146,3 +190,17 @@ class RequestContextMiddleware:
             headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
         )
         await response(scope, receive, send)
+
+
+async def bind_path_order(request: Request) -> None:
+    """An app-wide dependency, so that the lines a route writes carry the order it is about.
+    Async on purpose: a plain function would run in a worker thread, whose context is lost."""
+    _bind_path_order(request.scope)
+
+
+def _bind_path_order(scope: Scope) -> None:
+    """A request on one order (``/orders/{order_no}/...``) is about that order; a route that
+    created one has bound it already."""
+    order_no = scope.get("path_params", {}).get("order_no")
+    if isinstance(order_no, str) and order_no and current_order_no() is None:
+        bind_order_no(order_no)

@@ -1,10 +1,11 @@
 """The stack under test: started the way ``make run`` starts it, on ports and data of its own.
 
 By default the bench runs ``python -m devstack run`` as a subprocess with its own ports (API
-8100, Temporal 7300, Temporal UI 8300, carrier simulator 8800) and its own data directory
-(``ORDERFLOW_DATA_DIR=.data/bench``, wiped first so that histories and counts start clean), so
-it runs beside a developer's ``make run`` without touching it. ``CARRIER=builtin`` keeps the
-carrier simulator from posting its own slow events and exceptions: the bench plays the carrier.
+8100, Temporal 7300, Temporal UI 8300, carrier simulator 8800, worker metrics 9564) and its own
+data directory (``ORDERFLOW_DATA_DIR=.data/bench``, wiped first so that histories and counts
+start clean), so it runs beside a developer's ``make run`` without touching it.
+``CARRIER=builtin`` keeps the carrier simulator from posting its own slow events and
+exceptions: the bench plays the carrier.
 Every variable the caller set (``WORKER_*`` tuning knobs, say) passes through to the stack.
 
 With ``--external`` the bench instead uses a stack that is already running (its API URL,
@@ -72,6 +73,7 @@ class StackOptions:
     temporal_port: int = 7300
     temporal_ui_port: int = 8300
     carrier_sim_port: int = 8800
+    worker_metrics_port: int = 9564
     data_dir: str = ".data/bench"
     #: Settings of this mode (review clocks for park mode, say); the caller's own win.
     mode_env: dict[str, str] = field(default_factory=dict)
@@ -149,6 +151,7 @@ class LocalStack:
             TEMPORAL_PORT=str(self.options.temporal_port),
             TEMPORAL_UI_PORT=str(self.options.temporal_ui_port),
             CARRIER_SIM_PORT=str(self.options.carrier_sim_port),
+            WORKER_METRICS_ADDRESS=f"127.0.0.1:{self.options.worker_metrics_port}",
             ORDERFLOW_DATA_DIR=str(self.data_dir),
             CARRIER="builtin",
             CARRIER_WEBHOOK_SECRET=self.carrier_secret,

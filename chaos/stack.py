@@ -72,6 +72,10 @@ def product_settings(task_queue: str) -> dict[str, str]:
         "SMTP_PORT": str(free_port()),
         "NOTIFICATION_MAX_ATTEMPTS": "2",
         "NOTIFICATION_RETRY_INITIAL": "0.5",
+        # Readable lines (the run waits for a worker's "polling" line), and no metrics port:
+        # two workers on one host would contend for it.
+        "LOG_FORMAT": "text",
+        "WORKER_METRICS_ADDRESS": "",
     }
 
 

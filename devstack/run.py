@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from config import DEFAULT_WORKER_METRICS_ADDRESS
 from devstack.network import DEFAULT_API_HOST, is_loopback, local_url, port_in_use
 from devstack.paths import data_root, int_setting, setting
 from devstack.postgres import PostgresError, PostgresHandle, ensure_postgres
@@ -81,6 +82,7 @@ class DevStack(Supervisor):
     namespace: str = field(default_factory=lambda: setting("TEMPORAL_NAMESPACE") or "default")
     external_temporal: str | None = field(default_factory=lambda: setting("TEMPORAL_ADDRESS"))
     carrier_sim_port: int = field(default_factory=lambda: int_setting("CARRIER_SIM_PORT", 8700))
+    worker_metrics: str | None = field(default_factory=lambda: _worker_metrics_address())
 
     @property
     def temporal_address(self) -> str:
@@ -160,6 +162,17 @@ class DevStack(Supervisor):
             ("API", "API_PORT", self.api_port, self.api_host),
             ("carrier simulator", "CARRIER_SIM_PORT", self.carrier_sim_port, "0.0.0.0"),
         ]
+        if self.worker_metrics is not None:
+            metrics_host, _, metrics_port = self.worker_metrics.rpartition(":")
+            if metrics_port.isdigit():
+                wanted.append(
+                    (
+                        "worker metrics",
+                        "WORKER_METRICS_ADDRESS",
+                        int(metrics_port),
+                        metrics_host.strip("[]"),
+                    )
+                )
         if self.external_temporal is None:
             wanted += [
                 ("Temporal", "TEMPORAL_PORT", self.temporal_port, "0.0.0.0"),
@@ -313,6 +326,11 @@ class DevStack(Supervisor):
             f"  Temporal UI   {ui}",
             f"  PostgreSQL    {database}",
             f"  Carrier sim   {carrier}",
+            f"  Metrics       {self.api_url}/metrics (API)",
+        ]
+        if self.worker_metrics:
+            lines.append(f"                http://{self.worker_metrics}/metrics (worker)")
+        lines += [
             f"  Demo logins (demo only — never deploy these), password {DEMO_PASSWORD}:",
         ]
         lines += _wrap(users, indent="    ", width=72)
@@ -345,6 +363,14 @@ class DevStack(Supervisor):
             self.postgres = None
         if started_something:
             log("stopped")
+
+
+def _worker_metrics_address() -> str | None:
+    """Where the worker will serve its metrics: WORKER_METRICS_ADDRESS, its default when unset,
+    None when set empty (no metrics)."""
+    if "WORKER_METRICS_ADDRESS" in os.environ:
+        return os.environ["WORKER_METRICS_ADDRESS"].strip() or None
+    return setting("WORKER_METRICS_ADDRESS") or DEFAULT_WORKER_METRICS_ADDRESS
 
 
 def _wrap(items: list[str], *, indent: str, width: int) -> list[str]:

@@ -179,6 +179,8 @@ class WorkerProcesses:
             "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
             "TASK_QUEUE": self.task_queue,
             "CARRIER_WEBHOOK_SECRET": settings.carrier_webhook_secret,
+            # Several run at once: none serves metrics unless a test gives it a free port.
+            "WORKER_METRICS_ADDRESS": "",
         }
         self.started: list[subprocess.Popen[bytes]] = []
 

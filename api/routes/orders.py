@@ -16,6 +16,7 @@ from api.schemas.types import Id, OrderNo, SingleLine
 from db.models import User
 from domain.roles import APPROVER_ROLES, Role
 from domain.statuses import OrderStatus
+from logs import bind_order_no
 from workflows.messages import ActionRequest, DecisionRequest, ProductionReport
 from workflows.order import OrderWorkflow
 
@@ -52,6 +53,7 @@ async def create_order(
     order, created = await services.create_order(
         session, temporal, settings, user, body, idempotency_key
     )
+    bind_order_no(order.order_no)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return await order_records.order_detail(session, viewer, order.order_no)
