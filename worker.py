@@ -26,12 +26,9 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, WorkflowIDConflictPolicy
 from temporalio.runtime import (
-    LogForwardingConfig,
-    LoggingConfig,
     PrometheusConfig,
     Runtime,
     TelemetryConfig,
-    TelemetryFilter,
 )
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -46,7 +43,7 @@ from activities.failures import FailureClassifier
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
 from domain.notifications import DELIVERED_CHANNELS
-from logs import configure_logging
+from logs import configure_logging, temporal_core_logging
 from reconcile import keep_reconciling
 from workflows import search_attributes
 from workflows.delivery import DeliveryInput, NotificationDeliveryWorkflow, delivery_workflow_id
@@ -65,10 +62,7 @@ def worker_runtime(settings: Settings) -> Runtime:
     logging, so that they come out in LOG_FORMAT too."""
     address = settings.worker_metrics_address.strip()
     telemetry = TelemetryConfig(
-        logging=LoggingConfig(
-            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-            forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-        ),
+        logging=temporal_core_logging(),
         metrics=PrometheusConfig(bind_address=address) if address else None,
     )
     try:
