@@ -1,6 +1,7 @@
 """What waits on each approver: the orders whose open review level the caller may decide,
 in an own role or through a delegation (see :mod:`api.delegations`), each with the customer's
-order history.
+order history. Ops watches every review: it sees every open level, deciding those escalated
+to it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from api import schemas
 from api.delegations import delegated_roles
 from db.models import Customer, Decision, Order, ReviewLevel, StatusHistory, User, WorkOrder
 from domain.actors import CARRIER
-from domain.roles import APPROVER_ROLES
+from domain.roles import APPROVER_ROLES, Role
 from domain.statuses import OrderStatus
 
 PENDING_LIMIT = 200
@@ -46,8 +47,9 @@ def _entered_or_decided_by(person: str) -> ColumnElement[bool]:
     )
 
 
-def _level_decided_by(role: str) -> ColumnElement[bool]:
-    """The pending level is decided by ``role``: its own role, or the one it escalated to."""
+def open_level_waits_on(role: str) -> ColumnElement[bool]:
+    """The pending level waits on ``role``, who may decide it: its own role, or the one it
+    escalated to."""
     return or_(
         ReviewLevel.role == role,
         and_(ReviewLevel.escalated.is_(True), ReviewLevel.escalated_to == role),
@@ -129,6 +131,10 @@ async def pending_approvals(
     finish, and the carrier never put it ON_HOLD with an exception; an order made entirely
     from stock has no work orders and counts as on time unless the carrier held it.
 
+    Ops sees every order under review, since it answers for orders that stall: the levels it
+    may decide (escalated to ops) with ``acting_as``, every other one with ``acting_as`` null;
+    the level's ``role`` and, once escalated, ``escalated_to`` say whom it waits on.
+
     ``customer_id`` narrows the list to one customer's orders.
     """
     lent = await delegated_roles(session, user.username, datetime.now(UTC))
@@ -136,20 +142,24 @@ async def pending_approvals(
     own = [role for role in user.roles if role in APPROVER_ROLES]
     capacities: list[tuple[str, str | None]] = [(role, None) for role in own]
     capacities += [(role, d) for role, d in lent.items() if role not in own]
+    may_decide = not_(_entered_or_decided_by(user.username))
     whens = [
         (
-            _level_decided_by(role)
+            and_(may_decide, open_level_waits_on(role))
             if delegator is None
-            else and_(_level_decided_by(role), not_(_entered_or_decided_by(delegator))),
+            else and_(
+                may_decide, open_level_waits_on(role), not_(_entered_or_decided_by(delegator))
+            ),
             role,
             delegator,
         )
         for role, delegator in capacities
     ]
-    if not whens:
+    watches_every_review = Role.OPS.value in user.roles
+    if not whens and not watches_every_review:
         return []
     # Who decides in which capacity is worked out in SQL, so the limit counts only orders the
-    # caller may really decide.
+    # caller may really decide (or, for ops, every order under review).
     acting_as = case(*[(when, literal(role)) for when, role, _ in whens], else_=null())
     on_behalf_of = case(
         *[(when, literal(d) if d else null()) for when, _, d in whens], else_=null()
@@ -164,7 +174,6 @@ async def pending_approvals(
         .where(
             Order.status == OrderStatus.UNDER_REVIEW.value,
             ReviewLevel.status == "pending",
-            not_(_entered_or_decided_by(user.username)),
             Order.customer_id == customer_id if customer_id is not None else true(),
         )
         .subquery()
@@ -176,7 +185,7 @@ async def pending_approvals(
             .join(ReviewLevel, ReviewLevel.id == candidates.c.level_id)
             .join(Order, Order.id == ReviewLevel.order_id)
             .join(Customer, Customer.id == Order.customer_id)
-            .where(candidates.c.acting_as.is_not(None))
+            .where(true() if watches_every_review else candidates.c.acting_as.is_not(None))
             .order_by(ReviewLevel.opened_at, Order.id)
             .limit(PENDING_LIMIT)
         )
