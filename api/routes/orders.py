@@ -19,7 +19,15 @@ from api import (
     visibility,
 )
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep, require_roles
-from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
+from api.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthorized,
+    responses,
+)
 from api.params import Cursor, OrderListParams, PageLimit
 from api.schemas.types import OrderNo, SingleLine
 from db.models import User
@@ -85,6 +93,13 @@ class CsvResponse(StreamingResponse):
     media_type = "text/csv"
 
 
+def _json_errors(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """The refusals of a route that answers CSV: they still come as JSON, in the one shape
+    (without this, OpenAPI would document them as the route's CSV)."""
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    return {error.status_code: {"description": error.kind, "content": body} for error in errors}
+
+
 # Declared before "/{order_no}" and without a slash, so "/orders.csv" is never an order number.
 @router.get(
     ".csv",
@@ -94,7 +109,7 @@ class CsvResponse(StreamingResponse):
             "description": "A header row, then one row per order.",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
-        **responses(Forbidden, InvalidRequest),
+        **_json_errors(Unauthorized, Forbidden, InvalidRequest),
     },
 )
 async def export_orders(
