@@ -1,105 +1,39 @@
 """The lists an ops person works from, through the HTTP API: the order list's filters and
-sorts with keyset pages, its CSV export, and every pending approval as ops sees it.
+sorts with keyset pages, who sees what in it, and every pending approval as ops sees it (the
+CSV export: ``test_order_export.py``).
 
 Every list is narrowed to the test's own customer, so orders of other tests never show.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import update
 
 from api import order_lists
 from api.paging import encode_sorted_cursor
-from db.models import Customer, Order
-from tests.factories import (
-    ONE_LEVEL_QTY,
-    THREE_LEVEL_QTY,
-    TWO_LEVEL_QTY,
-    World,
-    eventually,
+from db.models import Order
+from tests.factories import ONE_LEVEL_QTY, THREE_LEVEL_QTY, TWO_LEVEL_QTY, World
+from tests.order_list_helpers import (
+    EXPORT,
+    FAST_CLOCKS,
+    ORDERS,
+    as_cells,
+    build_orders,
+    escalated,
+    listed,
+    listed_nos,
+    parsed_csv,
 )
 from tests.test_auth import assert_error, assert_validation_error
 from tests.test_pending_approvals import level_open
 
-ORDERS = "/api/v1/orders"
-EXPORT = "/api/v1/orders.csv"
 PENDING = "/api/v1/approvals/pending"
 SORTS = ("created_at", "-created_at", "total", "-total", "updated_at", "-updated_at")
-# Review clocks fast enough to escalate within a test.
-FAST_CLOCKS = {"remind_after": timedelta(seconds=1), "escalate_after": timedelta(seconds=2)}
-
-
-async def listed(world: World, *, as_: str = "ops", limit: int = 200, **params: Any) -> list[Any]:
-    """Every order the list shows for ``params`` among the test's own customer's, page by
-    page."""
-    query = {"customer_id": world.customer_id, "limit": limit, **params}
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page = await world.api.get(
-            ORDERS,
-            params={**query, **({"cursor": cursor} if cursor else {})},
-            headers=world[as_].headers,
-        )
-        assert page.status_code == 200, page.text
-        body = page.json()
-        items += body["data"]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return items
-
-
-async def listed_nos(world: World, **params: Any) -> set[str]:
-    return {item["order_no"] for item in await listed(world, **params)}
-
-
-async def escalated(world: World, order_no: str, level: int, to: str) -> None:
-    """Wait until the level shows as escalated to ``to``."""
-
-    def shows(order: dict[str, Any]) -> bool:
-        review = order["review"]
-        return bool(review) and review["levels"][level - 1]["escalated_to"] == to
-
-    await eventually(lambda: world.order(order_no), shows)
-
-
-@dataclass
-class Orders:
-    """Orders of one customer, each in a state a filter picks out."""
-
-    small: str  # 1,000.00, waiting on a supervisor
-    second_level: str  # 20,000.00, level 1 approved, waiting on a manager
-    other_sku: str  # 500.00 of another product only, waiting on a supervisor
-    escalated: str  # 1,000.00, its supervisor level escalated to a manager
-    in_production: str  # 1,000.00, approved
-    other_sku_code: str
-
-
-async def build_orders(world: World, api_with: Any) -> Orders:
-    other_sku = await world.add_product()
-    async with api_with(**FAST_CLOCKS) as fast_api:
-        escalating = await world.new_order(api=fast_api)
-    small = await world.new_order()
-    second_level = await world.new_order(TWO_LEVEL_QTY)
-    other = await world.new_order(lines=[{"sku": other_sku, "quantity": 5}])
-    approved = await world.new_order()
-    await world.approve_levels(second_level, ["sup"])
-    await level_open(world, second_level, 2)
-    await world.approve_levels(approved, ["sup"])
-    await world.wait_for(approved, "IN_PRODUCTION")
-    for order_no in (small, other):
-        await level_open(world, order_no, 1)
-    await escalated(world, escalating, 1, "manager")
-    return Orders(small, second_level, other, escalating, approved, other_sku)
 
 
 async def test_each_filter_returns_exactly_the_orders_it_describes(
@@ -291,100 +225,6 @@ async def test_bad_cursors_answer_422(world: World) -> None:
         params = {"cursor": cursor, **({"sort": sort} if sort else {})}
         response = await world.api.get(ORDERS, params=params, headers=world["ops"].headers)
         assert_error(response, 422, "ValidationError")
-
-
-def parsed_csv(response: httpx.Response) -> list[list[str]]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/csv")
-    assert "orders.csv" in response.headers["content-disposition"]
-    return list(csv.reader(io.StringIO(response.text)))
-
-
-def as_cells(item: dict[str, Any], columns: list[str]) -> list[str]:
-    return ["" if item[c] is None else str(item[c]) for c in columns]
-
-
-async def test_the_export_holds_what_the_list_shows(world: World, api_with: Any) -> None:
-    o = await build_orders(world, api_with)
-    cases: list[dict[str, str]] = [
-        {},
-        {"sort": "-total"},
-        {"sort": "updated_at", "status": "UNDER_REVIEW"},
-        {"waiting_role": "manager", "sort": "created_at"},
-        {"escalated": "true"},
-    ]
-    for params in cases:
-        query: dict[str, str | int] = {"customer_id": world.customer_id, **params}
-        items = await listed(world, limit=2, **params)
-        rows = parsed_csv(await world.api.get(EXPORT, params=query, headers=world["ops"].headers))
-        assert rows[0] == list(order_lists.STAFF_CSV_COLUMNS)
-        assert rows[1:] == [as_cells(item, rows[0]) for item in items], params
-    [row] = parsed_csv(
-        await world.api.get(
-            EXPORT,
-            params={"customer_id": world.customer_id, "escalated": "true"},
-            headers=world["ops"].headers,
-        )
-    )[1:]
-    assert (row[0], row[-2], row[-1]) == (o.escalated, "supervisor", "manager")
-    # The path is the export, never an order number; order numbers still lead to orders.
-    assert (await world.api.get(f"{ORDERS}/{o.small}", headers=world["ops"].headers)).is_success
-
-
-async def test_the_export_neutralises_formulas_and_quotes_cells(world: World) -> None:
-    hostile_code = f'=HYPERLINK("a,b","c")-{world.tag}'
-    async with world.sessions.begin() as session:
-        customer = Customer(
-            code=hostile_code, name="Formula Ltd", credit_limit=Decimal("1000000"), active=True
-        )
-        session.add(customer)
-        await session.flush()
-        world.customer_id = customer.id
-    await world.add_person("+sales", ["sales"])
-    await world.add_person("-sales", ["sales"])
-    plus = await world.new_order(by="+sales")
-    minus = await world.new_order(by="-sales")
-    for order_no in (plus, minus):
-        await level_open(world, order_no, 1)
-
-    response = await world.api.get(
-        EXPORT,
-        params={"customer_id": world.customer_id, "sort": "created_at"},
-        headers=world["ops"].headers,
-    )
-    rows = parsed_csv(response)
-    assert [row[:3] for row in rows[1:]] == [
-        [plus, "UNDER_REVIEW", "'" + hostile_code],
-        [minus, "UNDER_REVIEW", "'" + hostile_code],
-    ]
-    assert [row[5] for row in rows[1:]] == [
-        "'" + world["+sales"].username,
-        "'" + world["-sales"].username,
-    ]
-    # The comma and the quotes inside the cell are quoted the CSV way.
-    assert '"\'=HYPERLINK(""a,b"",""c"")-' in response.text
-    assert response.text.endswith("\r\n")
-    # The JSON list shows the values as they are.
-    items = await listed(world, sort="created_at")
-    assert [i["customer_code"] for i in items] == [hostile_code, hostile_code]
-
-
-async def test_an_export_larger_than_its_bound_is_refused(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for _ in range(3):
-        await world.new_order()
-    monkeypatch.setattr(order_lists, "CSV_MAX_ROWS", 2)
-    response = await world.api.get(
-        EXPORT, params={"customer_id": world.customer_id}, headers=world["ops"].headers
-    )
-    assert "more than 2 orders match" in assert_error(response, 422, "ValidationError")["detail"]
-    narrowed = await world.api.get(
-        EXPORT,
-        params={"customer_id": world.customer_id, "max_total": "999"},
-        headers=world["ops"].headers,
-    )
-    assert parsed_csv(narrowed) == [list(order_lists.STAFF_CSV_COLUMNS)]
 
 
 async def test_a_customer_lists_and_exports_only_its_own_orders(world: World) -> None:
