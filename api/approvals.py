@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     and_,
     case,
     exists,
@@ -22,17 +23,32 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import schemas
 from api.delegations import delegated_roles
+from api.paging import cursor_moment, decode_sorted_cursor, encode_sorted_cursor
 from db.models import Customer, Decision, Order, ReviewLevel, StatusHistory, User, WorkOrder
 from domain.actors import CARRIER
 from domain.roles import APPROVER_ROLES, Role
 from domain.statuses import OrderStatus
 
 PENDING_LIMIT = 200
+# Pages go by how long the open level has waited (every open level has opened; the order's
+# entry stands in should one not), then by order.
+_WAITING_SINCE = func.coalesce(ReviewLevel.opened_at, Order.created_at)
+_PAGE_ORDER = "waiting_since"
+
+
+def _after_cursor(cursor: str | None) -> ColumnElement[bool]:
+    if not cursor:
+        return true()
+    since, order_id = decode_sorted_cursor(cursor, _PAGE_ORDER)
+    return tuple_(_WAITING_SINCE, Order.id) > tuple_(
+        literal(cursor_moment(since), DateTime(timezone=True)), literal(order_id)
+    )
 
 
 def _entered_or_decided_by(person: str) -> ColumnElement[bool]:
@@ -115,8 +131,13 @@ async def _approvals_so_far(
 
 
 async def pending_approvals(
-    session: AsyncSession, user: User, *, customer_id: int | None = None
-) -> list[schemas.PendingApprovalPublic]:
+    session: AsyncSession,
+    user: User,
+    *,
+    customer_id: int | None = None,
+    limit: int = PENDING_LIMIT,
+    cursor: str | None = None,
+) -> schemas.Page[schemas.PendingApprovalPublic]:
     """Orders under review whose open level the caller may decide now, oldest-waiting first,
     each with the customer's order history so the approver decides with context.
 
@@ -135,7 +156,8 @@ async def pending_approvals(
     may decide (escalated to ops) with ``acting_as``, every other one with ``acting_as`` null;
     the level's ``role`` and, once escalated, ``escalated_to`` say whom it waits on.
 
-    ``customer_id`` narrows the list to one customer's orders.
+    ``customer_id`` narrows the list to one customer's orders. Pages of ``limit`` go by how
+    long the level has waited, then by order; ``next_cursor`` asks for the next.
     """
     lent = await delegated_roles(session, user.username, datetime.now(UTC))
     # Own roles come first, so a delegation only adds levels the caller could not decide.
@@ -157,7 +179,7 @@ async def pending_approvals(
     ]
     watches_every_review = Role.OPS.value in user.roles
     if not whens and not watches_every_review:
-        return []
+        return schemas.Page(data=[])
     # Who decides in which capacity is worked out in SQL, so the limit counts only orders the
     # caller may really decide (or, for ops, every order under review).
     acting_as = case(*[(when, literal(role)) for when, role, _ in whens], else_=null())
@@ -185,16 +207,25 @@ async def pending_approvals(
             .join(ReviewLevel, ReviewLevel.id == candidates.c.level_id)
             .join(Order, Order.id == ReviewLevel.order_id)
             .join(Customer, Customer.id == Order.customer_id)
-            .where(true() if watches_every_review else candidates.c.acting_as.is_not(None))
-            .order_by(ReviewLevel.opened_at, Order.id)
-            .limit(PENDING_LIMIT)
+            .where(
+                true() if watches_every_review else candidates.c.acting_as.is_not(None),
+                _after_cursor(cursor),
+            )
+            .order_by(_WAITING_SINCE, Order.id)
+            .limit(limit + 1)
         )
     ).all()
     if not rows:
-        return []
+        return schemas.Page(data=[])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last_order, last_level, *_ = rows[-1]
+        since = last_level.opened_at or last_order.created_at
+        next_cursor = encode_sorted_cursor(_PAGE_ORDER, since.isoformat(), last_order.id)
     histories = await _customer_histories(session, {order.customer_id for order, *_ in rows})
     approvals = await _approvals_so_far(session, [order.id for order, *_ in rows])
-    return [
+    items = [
         schemas.PendingApprovalPublic(
             order_no=order.order_no,
             customer_id=order.customer_id,
@@ -219,3 +250,4 @@ async def pending_approvals(
         )
         for order, level, customer, role, delegator in rows
     ]
+    return schemas.Page(data=items, next_cursor=next_cursor)

@@ -39,9 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import schemas
 from api.approvals import open_level_waits_on
 from api.errors import Forbidden, InvalidRequest
-from api.paging import decode_sorted_cursor, encode_sorted_cursor
+from api.paging import cursor_moment, decode_sorted_cursor, encode_sorted_cursor
 from api.params import OrderListQuery
-from api.schemas.types import EARLIEST, LATEST, MONEY_MAX
+from api.schemas.types import MONEY_MAX
 from api.visibility import Viewer
 from db.models import Customer, Order, OrderLine, ReviewLevel
 from domain.statuses import STATUS_LABELS, OrderStatus
@@ -77,16 +77,6 @@ CUSTOMER_CSV_COLUMNS = tuple(
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _moment_key(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidRequest(_NOT_OURS) from None
-    if moment.tzinfo is None or not EARLIEST <= moment < LATEST:
-        raise InvalidRequest(_NOT_OURS)
-    return moment
-
-
 def _total_key(text: str) -> Decimal:
     try:
         total = Decimal(text)
@@ -109,8 +99,8 @@ class _Sort:
 
 
 _KEYS: dict[str, tuple[Any, Callable[[str], Any]]] = {
-    "created_at": (Order.created_at, _moment_key),
-    "updated_at": (Order.updated_at, _moment_key),
+    "created_at": (Order.created_at, cursor_moment),
+    "updated_at": (Order.updated_at, cursor_moment),
     "total": (TOTAL_RANK, _total_key),
 }
 # Left out, the list is newest entered first, by id alone, as it always was.

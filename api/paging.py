@@ -7,10 +7,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Any
 
 from api.errors import InvalidRequest
-from api.schemas.types import INT32_MAX
+from api.schemas.types import EARLIEST, INT32_MAX, LATEST
 
 _NOT_OURS = "cursor is not one this API returned"
 
@@ -57,3 +58,14 @@ def decode_sorted_cursor(cursor: str, sort: str) -> tuple[str | None, int]:
     if payload[0] != sort:
         raise InvalidRequest("the cursor belongs to another sort: start again without a cursor")
     return payload[1], payload[2]
+
+
+def cursor_moment(text: str | None) -> datetime:
+    """A cursor's sort key that is a moment: timezone-aware and within the window; 422 else."""
+    try:
+        moment = datetime.fromisoformat(text) if text is not None else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or not EARLIEST <= moment < LATEST:
+        raise InvalidRequest(_NOT_OURS)
+    return moment

@@ -314,6 +314,33 @@ async def test_ops_sees_every_pending_approval_with_whom_it_waits_on(
     assert await listed_nos(world, waiting_role="ops") == {to_ops}
     assert await listed_nos(world, waiting_role="manager") == {second_level, to_manager}
 
+    # Page by page, oldest waiting first, the same approvals.
+    whole = await world.api.get(
+        PENDING, params={"customer_id": world.customer_id}, headers=world["ops"].headers
+    )
+    paged: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"customer_id": world.customer_id, "limit": 1}
+        page = await world.api.get(
+            PENDING,
+            params={**params, **({"cursor": cursor} if cursor else {})},
+            headers=world["ops"].headers,
+        )
+        assert page.status_code == 200, page.text
+        paged += [item["order_no"] for item in page.json()["data"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+        # Not a cursor of the order list, nor the other way round.
+        wrong = await world.api.get(ORDERS, params={"cursor": cursor}, headers=world["ops"].headers)
+        assert_error(wrong, 422, "ValidationError")
+    assert paged == [item["order_no"] for item in whole.json()["data"]]
+    assert len(paged) == 4
+    for bad in ("garbage", encode_sorted_cursor("waiting_since", "yesterday", 1)):
+        refused = await world.api.get(PENDING, params={"cursor": bad}, headers=world["ops"].headers)
+        assert_error(refused, 422, "ValidationError")
+
     # Once ops decides the level it may, the order leaves review and the list.
     assert (await world.decide(to_ops, as_="ops")).status_code == 200
     assert set(await pending_items(world, "ops")) == {to_manager, small, second_level}
