@@ -1,6 +1,7 @@
 """What waits on each approver: the orders whose open review level the caller may decide,
 in an own role or through a delegation (see :mod:`api.delegations`), each with the customer's
-order history.
+order history. Ops watches every review: it sees every open level, deciding those escalated
+to it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     and_,
     case,
     exists,
@@ -21,17 +23,32 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import schemas
 from api.delegations import delegated_roles
+from api.paging import cursor_moment, decode_sorted_cursor, encode_sorted_cursor
 from db.models import Customer, Decision, Order, ReviewLevel, StatusHistory, User, WorkOrder
 from domain.actors import CARRIER
-from domain.roles import APPROVER_ROLES
+from domain.roles import APPROVER_ROLES, Role
 from domain.statuses import OrderStatus
 
 PENDING_LIMIT = 200
+# Pages go by how long the open level has waited (every open level has opened; the order's
+# entry stands in should one not), then by order.
+_WAITING_SINCE = func.coalesce(ReviewLevel.opened_at, Order.created_at)
+_PAGE_ORDER = "waiting_since"
+
+
+def _after_cursor(cursor: str | None) -> ColumnElement[bool]:
+    if not cursor:
+        return true()
+    since, order_id = decode_sorted_cursor(cursor, _PAGE_ORDER)
+    return tuple_(_WAITING_SINCE, Order.id) > tuple_(
+        literal(cursor_moment(since), DateTime(timezone=True)), literal(order_id)
+    )
 
 
 def _entered_or_decided_by(person: str) -> ColumnElement[bool]:
@@ -46,8 +63,9 @@ def _entered_or_decided_by(person: str) -> ColumnElement[bool]:
     )
 
 
-def _level_decided_by(role: str) -> ColumnElement[bool]:
-    """The pending level is decided by ``role``: its own role, or the one it escalated to."""
+def open_level_waits_on(role: str) -> ColumnElement[bool]:
+    """The pending level waits on ``role``, who may decide it: its own role, or the one it
+    escalated to."""
     return or_(
         ReviewLevel.role == role,
         and_(ReviewLevel.escalated.is_(True), ReviewLevel.escalated_to == role),
@@ -113,8 +131,13 @@ async def _approvals_so_far(
 
 
 async def pending_approvals(
-    session: AsyncSession, user: User, *, customer_id: int | None = None
-) -> list[schemas.PendingApprovalPublic]:
+    session: AsyncSession,
+    user: User,
+    *,
+    customer_id: int | None = None,
+    limit: int = PENDING_LIMIT,
+    cursor: str | None = None,
+) -> schemas.Page[schemas.PendingApprovalPublic]:
     """Orders under review whose open level the caller may decide now, oldest-waiting first,
     each with the customer's order history so the approver decides with context.
 
@@ -129,27 +152,36 @@ async def pending_approvals(
     finish, and the carrier never put it ON_HOLD with an exception; an order made entirely
     from stock has no work orders and counts as on time unless the carrier held it.
 
-    ``customer_id`` narrows the list to one customer's orders.
+    Ops sees every order under review, since it answers for orders that stall: the levels it
+    may decide (escalated to ops) with ``acting_as``, every other one with ``acting_as`` null;
+    the level's ``role`` and, once escalated, ``escalated_to`` say whom it waits on.
+
+    ``customer_id`` narrows the list to one customer's orders. Pages of ``limit`` go by how
+    long the level has waited, then by order; ``next_cursor`` asks for the next.
     """
     lent = await delegated_roles(session, user.username, datetime.now(UTC))
     # Own roles come first, so a delegation only adds levels the caller could not decide.
     own = [role for role in user.roles if role in APPROVER_ROLES]
     capacities: list[tuple[str, str | None]] = [(role, None) for role in own]
     capacities += [(role, d) for role, d in lent.items() if role not in own]
+    may_decide = not_(_entered_or_decided_by(user.username))
     whens = [
         (
-            _level_decided_by(role)
+            and_(may_decide, open_level_waits_on(role))
             if delegator is None
-            else and_(_level_decided_by(role), not_(_entered_or_decided_by(delegator))),
+            else and_(
+                may_decide, open_level_waits_on(role), not_(_entered_or_decided_by(delegator))
+            ),
             role,
             delegator,
         )
         for role, delegator in capacities
     ]
-    if not whens:
-        return []
+    watches_every_review = Role.OPS.value in user.roles
+    if not whens and not watches_every_review:
+        return schemas.Page(data=[])
     # Who decides in which capacity is worked out in SQL, so the limit counts only orders the
-    # caller may really decide.
+    # caller may really decide (or, for ops, every order under review).
     acting_as = case(*[(when, literal(role)) for when, role, _ in whens], else_=null())
     on_behalf_of = case(
         *[(when, literal(d) if d else null()) for when, _, d in whens], else_=null()
@@ -164,7 +196,6 @@ async def pending_approvals(
         .where(
             Order.status == OrderStatus.UNDER_REVIEW.value,
             ReviewLevel.status == "pending",
-            not_(_entered_or_decided_by(user.username)),
             Order.customer_id == customer_id if customer_id is not None else true(),
         )
         .subquery()
@@ -176,16 +207,25 @@ async def pending_approvals(
             .join(ReviewLevel, ReviewLevel.id == candidates.c.level_id)
             .join(Order, Order.id == ReviewLevel.order_id)
             .join(Customer, Customer.id == Order.customer_id)
-            .where(candidates.c.acting_as.is_not(None))
-            .order_by(ReviewLevel.opened_at, Order.id)
-            .limit(PENDING_LIMIT)
+            .where(
+                true() if watches_every_review else candidates.c.acting_as.is_not(None),
+                _after_cursor(cursor),
+            )
+            .order_by(_WAITING_SINCE, Order.id)
+            .limit(limit + 1)
         )
     ).all()
     if not rows:
-        return []
+        return schemas.Page(data=[])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last_order, last_level, *_ = rows[-1]
+        since = last_level.opened_at or last_order.created_at
+        next_cursor = encode_sorted_cursor(_PAGE_ORDER, since.isoformat(), last_order.id)
     histories = await _customer_histories(session, {order.customer_id for order, *_ in rows})
     approvals = await _approvals_so_far(session, [order.id for order, *_ in rows])
-    return [
+    items = [
         schemas.PendingApprovalPublic(
             order_no=order.order_no,
             customer_id=order.customer_id,
@@ -210,3 +250,4 @@ async def pending_approvals(
         )
         for order, level, customer, role, delegator in rows
     ]
+    return schemas.Page(data=items, next_cursor=next_cursor)

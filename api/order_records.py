@@ -1,4 +1,5 @@
-"""Reading orders from PostgreSQL: who sees which order, the lists, and the whole order.
+"""Reading orders from PostgreSQL: who sees which order, and the whole order (the order list is
+:mod:`api.order_lists`).
 
 The whole order is read in one query: PostgreSQL gathers every section (lines, review,
 production, stock, shipment, history) into JSON next to the order's own columns, and Python
@@ -16,15 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from api import schemas
 from api.errors import NotFound
-from api.paging import decode_cursor, encode_cursor
 from api.visibility import Viewer, is_customer, own_customer
-from db.models import Customer, Order, ReviewNotice, StatusHistory, User
+from db.models import Order, ReviewNotice, StatusHistory, User
 from domain.progress import WorkOrderFacts, production_progress
 from domain.statuses import STATUS_LABELS, OrderStatus
 
@@ -70,64 +70,6 @@ async def find_order(session: AsyncSession, user: User, order_no: str) -> Order:
     if order is None:
         raise NotFound(f"order {order_no} does not exist")
     return order
-
-
-async def list_orders(
-    session: AsyncSession,
-    user: User,
-    *,
-    status: OrderStatus | None,
-    customer_id: int | None,
-    q: str | None,
-    limit: int,
-    cursor: str | None,
-) -> schemas.OrderPageView:
-    """Newest first; the cursor is the last order seen, so pages stay stable as orders arrive.
-    A customer user gets the customer's summary of each."""
-    query = _visible_orders(user)
-    if status is not None:
-        query = query.where(Order.status == status.value)
-    if customer_id is not None:
-        query = query.where(Order.customer_id == customer_id)
-    if q:
-        pattern = f"%{q.strip()}%"
-        query = query.join(Customer, Customer.id == Order.customer_id).where(
-            or_(
-                Order.order_no.ilike(pattern),
-                Customer.code.ilike(pattern),
-                Customer.name.ilike(pattern),
-            )
-        )
-    if cursor:
-        query = query.where(Order.id < decode_cursor(cursor))
-    orders = list(await session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
-    if is_customer(user):
-        return schemas.Page[schemas.CustomerOrderSummary](
-            data=[customer_order_summary(o) for o in orders[:limit]], next_cursor=next_cursor
-        )
-    return schemas.Page[schemas.OrderSummary](
-        data=[order_summary(o) for o in orders[:limit]], next_cursor=next_cursor
-    )
-
-
-def order_summary(order: Order) -> schemas.OrderSummary:
-    return schemas.OrderSummary(
-        order_no=order.order_no,
-        status=order.status,
-        status_label=schemas.StatusLabel(**STATUS_LABELS[OrderStatus(order.status)]),
-        held_from=order.held_from,
-        customer_id=order.customer_id,
-        total=order.total,
-        currency=order.currency,
-        created_by=order.created_by,
-        created_at=order.created_at,
-    )
-
-
-def customer_order_summary(order: Order) -> schemas.CustomerOrderSummary:
-    summary = order_summary(order).model_dump(exclude={"created_by"})
-    return schemas.CustomerOrderSummary.model_validate(summary)
 
 
 async def order_history(session: AsyncSession, user: User, order: Order) -> schemas.HistoryPageView:

@@ -63,6 +63,7 @@ MATRIX: dict[str, frozenset[str]] = {
     f"GET {API}/production-lines": STAFF,
     f"GET {API}/alerts": STAFF,
     f"GET {API}/orders": ANY_USER,
+    f"GET {API}/orders.csv": ANY_USER,
     f"POST {API}/orders": frozenset({"sales"}),
     # A customer only for its own orders: see the isolation test.
     f"GET {API}/orders/{{order_no}}": ANY_USER,

@@ -64,10 +64,15 @@ async def revoke_delegation(
     responses=responses(Forbidden),
 )
 async def pending_approvals(
-    user: Approver, session: SessionDep, customer_id: Annotated[Id | None, Query()] = None
+    user: Approver,
+    session: SessionDep,
+    customer_id: Annotated[Id | None, Query()] = None,
+    limit: PageLimit = approvals.PENDING_LIMIT,
+    cursor: Cursor = None,
 ) -> schemas.Page[schemas.PendingApprovalPublic]:
     """Orders waiting on a level you may decide (in your own role or through a delegation),
-    oldest first, with the customer's order history; at most 200."""
-    return schemas.Page(
-        data=await approvals.pending_approvals(session, user, customer_id=customer_id)
+    oldest first, with the customer's order history; pass ``next_cursor`` back for more. Ops
+    sees every order under review, ``acting_as`` null on those it may not decide."""
+    return await approvals.pending_approvals(
+        session, user, customer_id=customer_id, limit=limit, cursor=cursor
     )

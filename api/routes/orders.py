@@ -6,16 +6,32 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi.responses import StreamingResponse
 
-from api import delegations, order_limits, order_records, schemas, services, visibility
+from api import (
+    delegations,
+    order_limits,
+    order_lists,
+    order_records,
+    schemas,
+    services,
+    visibility,
+)
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep, require_roles
-from api.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized, responses
-from api.params import Cursor, PageLimit
-from api.schemas.types import Id, OrderNo, SingleLine
+from api.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthorized,
+    responses,
+)
+from api.params import Cursor, OrderListParams, PageLimit
+from api.schemas.types import OrderNo, SingleLine
 from db.models import User
 from domain.roles import APPROVER_ROLES, Role
-from domain.statuses import OrderStatus
 from logs import bind_order_no
 from workflows.messages import ActionRequest, DecisionRequest, ProductionReport
 from workflows.order import OrderWorkflow
@@ -59,20 +75,56 @@ async def create_order(
     return await order_records.order_detail(session, viewer, order.order_no)
 
 
-@router.get("", response_model=schemas.OrderPageView)
+@router.get("", response_model=schemas.OrderListPageView, responses=responses(Forbidden))
 async def list_orders(
     user: CurrentUser,
     session: SessionDep,
-    status: OrderStatus | None = None,
-    customer_id: Annotated[Id | None, Query()] = None,
-    q: Annotated[SingleLine | None, Query(max_length=100)] = None,
+    query: OrderListParams,
     limit: PageLimit = 50,
     cursor: Cursor = None,
-) -> schemas.OrderPageView:
-    """Orders newest first, from PostgreSQL; pass ``next_cursor`` back for the next page. A
-    customer user gets its own orders, each as ``CustomerOrderSummary``."""
-    return await order_records.list_orders(
-        session, user, status=status, customer_id=customer_id, q=q, limit=limit, cursor=cursor
+) -> schemas.OrderListPageView:
+    """Orders from PostgreSQL, filtered and sorted (newest entered first unless ``sort`` says
+    otherwise); pass ``next_cursor`` back, with the same filters and sort, for the next page.
+    A customer user gets its own orders, each as ``CustomerOrderListItem``."""
+    return await order_lists.list_orders(
+        session, visibility.viewer_of(user), query, limit=limit, cursor=cursor
+    )
+
+
+class CsvResponse(StreamingResponse):
+    media_type = "text/csv"
+
+
+def _json_errors(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """The refusals of a route that answers CSV: they still come as JSON, in the one shape
+    (without this, OpenAPI would document them as the route's CSV)."""
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    return {error.status_code: {"description": error.kind, "content": body} for error in errors}
+
+
+# Declared before "/{order_no}" and without a slash, so "/orders.csv" is never an order number.
+@router.get(
+    ".csv",
+    response_class=CsvResponse,
+    responses={
+        200: {
+            "description": "A header row, then one row per order.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **_json_errors(Unauthorized, Forbidden, InvalidRequest),
+    },
+)
+async def export_orders(
+    user: CurrentUser, session: SessionDep, query: OrderListParams
+) -> CsvResponse:
+    """Every order the list shows with the same filters and sort, as CSV (at most 50,000: more
+    answers 422). A cell that would start with ``=``, ``+``, ``-`` or ``@`` starts with a
+    quote, so a spreadsheet shows it rather than running it."""
+    viewer = visibility.viewer_of(user)
+    await order_lists.ensure_exportable(session, viewer, query)
+    return CsvResponse(
+        order_lists.csv_lines(session, viewer, query),
+        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )
 
 

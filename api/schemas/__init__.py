@@ -9,6 +9,7 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.orders`: entering an order and reading it;
 * :mod:`api.schemas.customer`: the customer's view of its orders, and the shapes an order
   endpoint answers in (staff or customer);
+* :mod:`api.schemas.order_lists`: orders as the order list and its CSV export show them;
 * :mod:`api.schemas.approvals`: review levels, decisions, the approval policy, delegations,
   pending approvals;
 * :mod:`api.schemas.fulfilment`: production, stock, shipments, carrier events, alerts;
@@ -41,7 +42,6 @@ from api.schemas.customer import (
     CustomerOrderSummary,
     CustomerTransitionPublic,
     HistoryPageView,
-    OrderPageView,
     OrderView,
 )
 from api.schemas.fulfilment import (
@@ -66,6 +66,7 @@ from api.schemas.notifications import (
     WebhookSubscriptionCreated,
     WebhookSubscriptionPublic,
 )
+from api.schemas.order_lists import CustomerOrderListItem, OrderListItem, OrderListPageView
 from api.schemas.orders import (
     HistoryPublic,
     OrderCreate,
@@ -90,6 +91,7 @@ __all__ = [
     "CarrierEventCreate",
     "CustomerHistoryPublic",
     "CustomerOrderLinePublic",
+    "CustomerOrderListItem",
     "CustomerOrderPublic",
     "CustomerOrderSummary",
     "CustomerPublic",
@@ -105,7 +107,8 @@ __all__ = [
     "OrderCreate",
     "OrderLineCreate",
     "OrderLinePublic",
-    "OrderPageView",
+    "OrderListItem",
+    "OrderListPageView",
     "OrderPublic",
     "OrderStatusPublic",
     "OrderSummary",

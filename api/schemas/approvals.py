@@ -131,7 +131,10 @@ class PendingApprovalPublic(BaseModel):
     created_by: str
     created_at: datetime
     level: PendingLevelPublic
-    acting_as: str = Field(description="The role the caller would decide the level in.")
+    acting_as: str | None = Field(
+        description="The role the caller would decide the level in; null when ops sees a level "
+        "it watches but may not decide (it waits on ``level.role``, or ``level.escalated_to``)."
+    )
     on_behalf_of: str | None = Field(
         description="The approver the caller stands in for; null when deciding in an own role."
     )

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Page
 from api.schemas.fulfilment import ShipmentPublic
-from api.schemas.orders import HistoryPublic, OrderPublic, OrderSummary
+from api.schemas.orders import HistoryPublic, OrderPublic
 from api.schemas.reference import StatusLabel
 
 
@@ -65,5 +65,4 @@ class CustomerOrderPublic(CustomerOrderSummary):
 # What the endpoints that return orders answer: staff get the staff shapes, customer users the
 # customer's.
 OrderView = OrderPublic | CustomerOrderPublic
-OrderPageView = Page[OrderSummary] | Page[CustomerOrderSummary]
 HistoryPageView = Page[HistoryPublic] | Page[CustomerTransitionPublic]

@@ -13,10 +13,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,7 +43,15 @@ class ApprovalPolicy(Base):
 
 class ReviewLevel(Base):
     __tablename__ = "review_levels"
-    __table_args__ = (UniqueConstraint("order_id", "level"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "level"),
+        # The open levels, few among all: what the escalated and waiting-role filters look for.
+        Index(
+            "ix_review_levels_open",
+            "order_id",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,7 +24,12 @@ from db.models.base import Base, Money, _now_column
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("created_by", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("created_by", "idempotency_key"),
+        # The order list's sorts: each key with the id that breaks its ties (api/order_lists.py).
+        Index("ix_orders_created_at_id", "created_at", "id"),
+        Index("ix_orders_updated_at_id", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -43,9 +58,14 @@ class Order(Base):
     )
 
 
+# Sorting by total: an order without a total yet ranks below every total.
+Index("ix_orders_total_rank", func.coalesce(Order.total, literal_column("-1")), Order.id)
+
+
 class OrderLine(Base):
     __tablename__ = "order_lines"
-    __table_args__ = (UniqueConstraint("order_id", "line_no"),)
+    # The order list's SKU filter.
+    __table_args__ = (UniqueConstraint("order_id", "line_no"), Index("ix_order_lines_sku", "sku"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
