@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.openapi import install_openapi
@@ -57,9 +58,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         summary="Every sales order is a durable workflow: review, production, shipping, receipt.",
         version="1.0.0",
         lifespan=lifespan,
+        # Served from the API's own assets instead (api/docs.py): no CDN, so they work offline.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     # The last added runs first: every answer, a 413 included, carries its request id.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
