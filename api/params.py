@@ -13,4 +13,4 @@ Cursor = Annotated[
     SingleLine | None,
     Query(max_length=200, description="``next_cursor`` of the page before; leave out at first."),
 ]
-PageLimit = Annotated[int, Query(ge=1, le=200)]
+PageLimit = Annotated[int, Query(ge=1, le=200, description="Rows per page, 1 to 200.")]
