@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api import metrics
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, bind_path_order
@@ -61,10 +62,14 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         version="1.0.0",
         lifespan=lifespan,
         dependencies=[Depends(bind_path_order)],
+        # Served from the API's own assets instead (api/docs.py): no CDN, so they work offline.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.metrics = ApiMetrics()
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     # The last added runs first: every answer, a 413 included, carries its request id.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

@@ -21,7 +21,7 @@ Cursor = Annotated[
     SingleLine | None,
     Query(max_length=200, description="``next_cursor`` of the page before; leave out at first."),
 ]
-PageLimit = Annotated[int, Query(ge=1, le=200)]
+PageLimit = Annotated[int, Query(ge=1, le=200, description="Rows per page, 1 to 200.")]
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -56,8 +56,11 @@ class OrderListQuery(BaseModel):
     """Which orders a list (or its CSV export) shows and in what order. Filters combine with
     AND; ranges are half-open: ``from`` included, ``to`` excluded, ``from`` before ``to``."""
 
-    status: OrderStatus | None = None
-    customer_id: Id | None = None
+    status: OrderStatus | None = Field(default=None, description="Only orders in this status.")
+    customer_id: Id | None = Field(
+        default=None,
+        description="Only this customer's orders (its `id`); a customer user sees only its own.",
+    )
     q: SingleLine | None = Field(
         default=None, max_length=100, description="Part of the order number or customer code/name."
     )

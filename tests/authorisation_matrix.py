@@ -52,6 +52,8 @@ OPS = frozenset({"ops"})
 MATRIX: dict[str, frozenset[str]] = {
     "GET /healthz": ANY_USER,
     "GET /readyz": ANY_USER,
+    # Open like the health probes (METRICS_TOKEN closes it; see test_metrics.py).
+    "GET /metrics": ANY_USER,
     f"GET {API}/healthz": ANY_USER,
     f"GET {API}/readyz": ANY_USER,
     f"POST {API}/auth/token": ANY_USER,
@@ -99,6 +101,7 @@ MATRIX: dict[str, frozenset[str]] = {
 # Answered without a bearer token.
 PUBLIC = frozenset(
     {
+        "GET /metrics",
         "GET /healthz",
         "GET /readyz",
         f"GET {API}/healthz",

@@ -23,20 +23,40 @@ Ops = Annotated[User, Depends(require_roles(Role.OPS))]
     "",
     response_model=schemas.Page[schemas.AuditEntryPublic],
     responses=responses(InvalidRequest),
+    summary="The audit trail",
 )
 async def list_audit(
     _: Ops,
     session: SessionDep,
-    order_no: Annotated[OrderNo | None, Query()] = None,
-    kind: Annotated[SingleLine | None, Query(max_length=32)] = None,
+    order_no: Annotated[
+        OrderNo | None,
+        Query(description="Only rows about this order.", examples=["SO-2026-000123"]),
+    ] = None,
+    kind: Annotated[
+        SingleLine | None,
+        Query(
+            max_length=32,
+            description="Only rows of this kind, e.g. `transition`, `decision`.",
+            examples=["decision"],
+        ),
+    ] = None,
     limit: PageLimit = 50,
     cursor: Cursor = None,
 ) -> schemas.Page[schemas.AuditEntryPublic]:
-    """Audit rows newest first, with their hashes; pass ``next_cursor`` back for older ones."""
+    """Ops. Audit rows newest first: who did what to which order, with each row's hash and
+    the hash of the row before, so anyone can recompute the chain. Pass `next_cursor` back
+    as `cursor` for older rows. 403: the caller is not ops. 422: a parameter is not
+    valid."""
     return await audit.list_audit(session, order_no=order_no, kind=kind, limit=limit, cursor=cursor)
 
 
-@router.get("/verify", response_model=schemas.AuditVerification)
+@router.get(
+    "/verify",
+    response_model=schemas.AuditVerification,
+    summary="Verify the audit trail's hash chain",
+)
 async def verify_audit(_: Ops, session: SessionDep) -> schemas.AuditVerification:
-    """Recompute the whole hash chain; ``first_bad_id`` names the first row that fails."""
+    """Ops. Recomputes the whole hash chain: `ok` when no row was changed, removed or
+    inserted since it was written; otherwise `first_bad_id` names the first row that fails.
+    403: the caller is not ops."""
     return await audit.verify_chain(session)

@@ -17,7 +17,10 @@ router = APIRouter(tags=["auth"])
 
 
 @router.post(
-    "/auth/token", response_model=Token, responses=responses(Unauthorized, TooManyRequests)
+    "/auth/token",
+    response_model=Token,
+    responses=responses(Unauthorized, TooManyRequests),
+    summary="Sign in: trade a username and password for a bearer token",
 )
 async def sign_in(
     form: Annotated[SignInForm, Depends()],
@@ -25,10 +28,16 @@ async def sign_in(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Token:
-    """OAuth2 password flow: trade a username and password for a bearer token. Too many
-    failures for one username or from one address answer 429 with ``Retry-After``
-    (``LOGIN_MAX_FAILURES_PER_USER``, ``LOGIN_MAX_FAILURES_PER_ADDRESS`` within
-    ``LOGIN_FAILURE_WINDOW``)."""
+    """Anyone. The OAuth2 password flow: post the form (`username`, `password`) and send the
+    `access_token` it answers as `Authorization: Bearer <token>` on every other call; in
+    these docs, the **Authorize** button does this for you. On a demo stack (`make run`) the
+    users `sales1`, `sup1`, `mgr1`, `dir1`, `fin1`, `prod1`, `log1`, `ops1` and the
+    customer user `acme` sign in with `demo-pass`.
+
+    401: the username or password is wrong (the answer does not say which). 429: too many
+    failures for one username or from one address; `Retry-After` says in how many seconds
+    to try again (`LOGIN_MAX_FAILURES_PER_USER`, `LOGIN_MAX_FAILURES_PER_ADDRESS` within
+    `LOGIN_FAILURE_WINDOW`)."""
     # Behind a proxy this is the proxy's address unless uvicorn runs with --proxy-headers and
     # --forwarded-allow-ips naming that proxy.
     address = request.client.host if request.client else "unknown"
@@ -40,6 +49,14 @@ async def sign_in(
     )
 
 
-@router.get("/me", response_model=UserPublic, responses=responses(Unauthorized))
+@router.get(
+    "/me",
+    response_model=UserPublic,
+    responses=responses(Unauthorized),
+    summary="Who am I: the signed-in user and its roles",
+)
 async def me(user: CurrentUser) -> User:
+    """Any signed-in user. The roles decide what else the caller may do; a customer user
+    also carries the `customer_id` whose orders it sees. 401: no token, or one that is
+    invalid or expired."""
     return user

@@ -33,8 +33,25 @@ async def carrier_or_logistics(
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
-    timestamp: Annotated[str | None, Header(alias=TIMESTAMP_HEADER)] = None,
+    signature: Annotated[
+        str | None,
+        Header(
+            alias=SIGNATURE_HEADER,
+            description='From the carrier: `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw '
+            'body>">` with the shared carrier secret. Leave out when sending a logistics '
+            "user's bearer token instead.",
+            examples=["sha256=3f1c9a0e5b7d2c4f6a8e0b1d3c5f7a9e2b4d6f8a0c2e4b6d8f0a1c3e5b7d9f1a"],
+        ),
+    ] = None,
+    timestamp: Annotated[
+        str | None,
+        Header(
+            alias=TIMESTAMP_HEADER,
+            description="From the carrier, with the signature: when it signed, in Unix "
+            "seconds; refused when more than 5 minutes from this server's clock.",
+            examples=["1764600000"],
+        ),
+    ] = None,
 ) -> None:
     """Who may post an event, checked before the body is read as an event, so that a caller
     who may not is told only that (401, 403), never what its body got wrong."""
@@ -60,6 +77,7 @@ async def carrier_or_logistics(
     response_model=schemas.Accepted,
     responses=responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidRequest),
     dependencies=[Depends(carrier_or_logistics)],
+    summary="Report a tracking event from the carrier",
 )
 async def carrier_event(
     body: schemas.CarrierEventCreate,
@@ -67,13 +85,18 @@ async def carrier_event(
     settings: SettingsDep,
     temporal: TemporalDep,
 ) -> schemas.Accepted:
-    """Signed by the carrier, with ``X-Carrier-Timestamp: <unix seconds>`` and
-    ``X-Carrier-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">``, refused
-    when the timestamp is more than 5 minutes from now; or sent with a logistics user's bearer
-    token. ``delivered`` moves a shipped order to DELIVERED;
-    ``exception`` puts it ON_HOLD with the carrier's ``detail`` until ops resumes or cancels.
-    Repeated and late events only fill in the timeline, which is ordered by ``occurred_at``.
-    A refused event (401, 403, 404, 409, 422) stores nothing."""
+    """The carrier, signed: `X-Carrier-Timestamp: <unix seconds>` and
+    `X-Carrier-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`, refused
+    when the timestamp is more than 5 minutes from now; or a logistics user with a bearer
+    token. The event is taken for later processing (202) and lands on the order's tracking
+    timeline: `delivered` moves a shipped order to DELIVERED; `exception` puts it ON_HOLD
+    with the carrier's `detail` until ops resumes or cancels. Repeated and late events only
+    fill in the timeline, which is ordered by `occurred_at`.
+
+    401: the signature or timestamp is wrong, or there is neither a signature nor a token.
+    403: a signed-in user who is not logistics. 404: no shipment has this `tracking_no`.
+    409: the goods have not been handed to the carrier yet. 422: the body is not valid, or
+    `occurred_at` is before the order was entered. A refused event stores nothing."""
     order = await services.shipment_order(session, body.tracking_no)
     if not services.takes_tracking_events(order):
         raise Conflict(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Response, status
 from fastapi.responses import StreamingResponse
 
 from api import (
@@ -25,7 +25,9 @@ from api.errors import (
     Forbidden,
     InvalidRequest,
     NotFound,
+    TooManyRequests,
     Unauthorized,
+    Unavailable,
     responses,
 )
 from api.params import Cursor, OrderListParams, PageLimit
@@ -38,7 +40,24 @@ from workflows.order import OrderWorkflow
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=responses(Unauthorized))
 
-ACTION_ERRORS = responses(Forbidden, NotFound, Conflict, InvalidRequest)
+ACTION_ERRORS = responses(
+    Forbidden, NotFound, Conflict, InvalidRequest, TooManyRequests, Unavailable
+)
+# What every action on an order may answer besides its own refusals.
+_ACTION_ERRORS_TEXT = (
+    "404: no such order, or not one the caller may see. 409: the order's status does not "
+    "allow this now; `detail` names the status. 422: the body is not valid. 429 or 503 with "
+    "`Retry-After`: the order is busy or cannot answer right now; nothing was changed unless "
+    "`detail` says the request may still take effect, so read the order before trying again."
+)
+
+OrderNoPath = Annotated[
+    OrderNo,
+    Path(
+        description="The order's number, as entered orders and lists show it.",
+        examples=["SO-2026-000123"],
+    ),
+]
 
 Sales = Annotated[User, Depends(require_roles(Role.SALES))]
 Approver = Annotated[User, Depends(require_roles(*APPROVER_ROLES))]
@@ -53,6 +72,7 @@ Logistics = Annotated[User, Depends(require_roles(Role.LOGISTICS))]
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.OrderView,
     responses=responses(Forbidden, InvalidRequest),
+    summary="Enter an order",
 )
 async def create_order(
     body: schemas.OrderCreate,
@@ -61,9 +81,27 @@ async def create_order(
     temporal: TemporalDep,
     settings: SettingsDep,
     response: Response,
-    idempotency_key: Annotated[SingleLine | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        SingleLine | None,
+        Header(
+            max_length=200,
+            description="A string the client makes up for this order, e.g. a UUID. The same "
+            "request sent again by the same user with the same key answers with the order the "
+            "first one entered (header `Idempotent-Replayed: true`) instead of entering it "
+            "twice, so it is safe to retry after a timeout; the same key with another body "
+            "answers 422.",
+            examples=["7d9f8a5e-3c1b-4f7e-9a51-2f0c6d1e8b42"],
+        ),
+    ] = None,
 ) -> schemas.OrderView:
-    """Enter an order; the same ``Idempotency-Key`` again answers with the same order."""
+    """Sales. Enters the order for a customer and starts its workflow: it is validated
+    (customer active, credit limit, products known) and goes to review, or is rejected
+    with reasons. Leave out `unit_price` to take the list price. It answers (201) once the
+    order is validated: `UNDER_REVIEW` with its review levels, or `REJECTED` with every
+    reason in `rejection_reasons`.
+
+    403: the caller is not in sales. 422: the body is not valid, the customer does not
+    exist, the total does not fit, or the `Idempotency-Key` was used for another order."""
     viewer = visibility.viewer_of(user)
     await order_limits.ensure_total_fits(session, body)
     order, created = await services.create_order(
@@ -75,7 +113,12 @@ async def create_order(
     return await order_records.order_detail(session, viewer, order.order_no)
 
 
-@router.get("", response_model=schemas.OrderListPageView, responses=responses(Forbidden))
+@router.get(
+    "",
+    response_model=schemas.OrderListPageView,
+    responses=responses(Forbidden),
+    summary="List orders",
+)
 async def list_orders(
     user: CurrentUser,
     session: SessionDep,
@@ -83,9 +126,11 @@ async def list_orders(
     limit: PageLimit = 50,
     cursor: Cursor = None,
 ) -> schemas.OrderListPageView:
-    """Orders from PostgreSQL, filtered and sorted (newest entered first unless ``sort`` says
-    otherwise); pass ``next_cursor`` back, with the same filters and sort, for the next page.
-    A customer user gets its own orders, each as ``CustomerOrderListItem``."""
+    """Any signed-in user: staff see every order, a customer user its own orders, each as
+    `CustomerOrderListItem`. Filtered and sorted (newest entered first unless `sort` says
+    otherwise), from PostgreSQL; pass `next_cursor` back as `cursor`, with the same filters
+    and sort, for the next page, until it is `null`. 403: a customer used a filter on how
+    orders are reviewed (`escalated`, `waiting_role`). 422: a parameter is not valid."""
     return await order_lists.list_orders(
         session, visibility.viewer_of(user), query, limit=limit, cursor=cursor
     )
@@ -105,6 +150,7 @@ def _json_errors(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
 # Declared before "/{order_no}" and without a slash, so "/orders.csv" is never an order number.
 @router.get(
     ".csv",
+    summary="Export the order list as CSV",
     response_class=CsvResponse,
     responses={
         200: {
@@ -128,22 +174,36 @@ async def export_orders(
     )
 
 
-@router.get("/{order_no}", response_model=schemas.OrderView, responses=responses(NotFound))
-async def get_order(order_no: OrderNo, user: CurrentUser, session: SessionDep) -> schemas.OrderView:
-    """The whole order for staff (``OrderPublic``); for its customer's users the customer's
-    view (``CustomerOrderPublic``): lines, total, status, shipment and tracking, and the
-    history without internal actors or reasons."""
+@router.get(
+    "/{order_no}",
+    response_model=schemas.OrderView,
+    responses=responses(NotFound),
+    summary="Read an order",
+)
+async def get_order(
+    order_no: OrderNoPath, user: CurrentUser, session: SessionDep
+) -> schemas.OrderView:
+    """Staff, or the order's customer. Staff get the whole order (`OrderPublic`): lines,
+    review levels and decisions, production, stock movements, shipment and tracking, and
+    every transition. The customer's users get the customer's view (`CustomerOrderPublic`):
+    lines, total, status, shipment and tracking, and the history without internal actors or
+    reasons. Sections not reached yet are `null`. 404: no such order, or another
+    customer's."""
     return await order_records.order_detail(session, visibility.viewer_of(user), order_no)
 
 
 @router.get(
-    "/{order_no}/history", response_model=schemas.HistoryPageView, responses=responses(NotFound)
+    "/{order_no}/history",
+    response_model=schemas.HistoryPageView,
+    responses=responses(NotFound),
+    summary="An order's status history",
 )
 async def get_history(
-    order_no: OrderNo, user: CurrentUser, session: SessionDep
+    order_no: OrderNoPath, user: CurrentUser, session: SessionDep
 ) -> schemas.HistoryPageView:
-    """Every transition; a customer user gets statuses and times, naming only its own people
-    (``CustomerTransitionPublic``)."""
+    """Staff, or the order's customer. Every transition, oldest first: from, to, who and
+    why. A customer user gets statuses and times, naming only its own people
+    (`CustomerTransitionPublic`). 404: no such order, or another customer's."""
     order = await order_records.find_order(session, user, order_no)
     return await order_records.order_history(session, user, order)
 
@@ -174,17 +234,27 @@ async def _update_and_show(
     return await order_records.order_detail(session, viewer, order_no)
 
 
-@router.post("/{order_no}/decisions", response_model=schemas.OrderView, responses=ACTION_ERRORS)
+@router.post(
+    "/{order_no}/decisions",
+    response_model=schemas.OrderView,
+    responses=ACTION_ERRORS,
+    summary="Approve or reject the level under review",
+    description=f"""Approvers: the role of the level open now, the role it escalated to
+(director escalates to ops), or a delegate of someone in that role. A delegate decides in
+the delegator's role, and the decision records on whose behalf. A rejection needs a
+`comment` and ends the order as REJECTED; the last approval needed moves it to APPROVED.
+
+403: the caller's role is not the level's, the caller entered the order, or already decided
+another level of it (separation of duties). {_ACTION_ERRORS_TEXT}""",
+)
 async def decide(
-    order_no: OrderNo,
+    order_no: OrderNoPath,
     body: schemas.DecisionCreate,
     user: Approver,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> schemas.OrderView:
-    """Approve or reject the level under review; a rejection needs a comment. A delegate
-    decides in the delegator's role, and the decision records on whose behalf."""
     request = DecisionRequest(
         services.actor_of(user),
         body.decision,
@@ -198,48 +268,73 @@ async def decide(
     )
 
 
-@router.post("/{order_no}/cancel", response_model=schemas.OrderView, responses=ACTION_ERRORS)
+@router.post(
+    "/{order_no}/cancel",
+    response_model=schemas.OrderView,
+    responses=ACTION_ERRORS,
+    summary="Cancel an order before it ships",
+    description=f"""Sales or ops. Cancels the order with a `reason`; what it had set in
+motion is undone (stock reservations released, work orders and the carrier booking
+cancelled). Once SHIPPED an order can no longer be cancelled (409).
+
+403: the caller is neither sales nor ops. {_ACTION_ERRORS_TEXT}""",
+)
 async def cancel(
-    order_no: OrderNo,
+    order_no: OrderNoPath,
     body: schemas.ReasonBody,
     user: Canceller,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> schemas.OrderView:
-    """Cancel before shipping; what the order had set in motion is undone."""
     request = ActionRequest(services.actor_of(user), body.reason)
     return await _update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.cancel, request
     )
 
 
-@router.post("/{order_no}/hold", response_model=schemas.OrderView, responses=ACTION_ERRORS)
+@router.post(
+    "/{order_no}/hold",
+    response_model=schemas.OrderView,
+    responses=ACTION_ERRORS,
+    summary="Put an order on hold",
+    description=f"""Ops. Pauses the order where it is (ON_HOLD, with the `reason`); review
+timers stop counting while it is on hold, and `held_from` keeps the status it resumes to.
+
+403: the caller is not ops. {_ACTION_ERRORS_TEXT}""",
+)
 async def hold(
-    order_no: OrderNo,
+    order_no: OrderNoPath,
     body: schemas.ReasonBody,
     user: Ops,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> schemas.OrderView:
-    """Pause the order where it is; review timers stop counting while it is on hold."""
     request = ActionRequest(services.actor_of(user), body.reason)
     return await _update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.hold, request
     )
 
 
-@router.post("/{order_no}/resume", response_model=schemas.OrderView, responses=ACTION_ERRORS)
+@router.post(
+    "/{order_no}/resume",
+    response_model=schemas.OrderView,
+    responses=ACTION_ERRORS,
+    summary="Resume an order on hold",
+    description=f"""Ops. Returns an order on hold to the status it left (`held_from`); for
+an order a system fault held, the failed step is tried again. The `reason` is optional.
+
+403: the caller is not ops. {_ACTION_ERRORS_TEXT}""",
+)
 async def resume(
-    order_no: OrderNo,
+    order_no: OrderNoPath,
     body: schemas.OptionalReasonBody,
     user: Ops,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> schemas.OrderView:
-    """Return an order on hold to the status it left."""
     request = ActionRequest(services.actor_of(user), body.reason)
     return await _update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.resume, request
@@ -247,19 +342,25 @@ async def resume(
 
 
 @router.post(
-    "/{order_no}/production-events", response_model=schemas.OrderView, responses=ACTION_ERRORS
+    "/{order_no}/production-events",
+    response_model=schemas.OrderView,
+    responses=ACTION_ERRORS,
+    summary="Report shop-floor progress on a work order",
+    description=f"""Production. Records a step `started`, `progress` (some units out good or
+scrapped) or `completed`; good and scrap units of a step add up to the units that entered
+it. A step waits for the one before it (409 otherwise). When every work order is done the
+goods are booked with the carrier and the order moves to AWAITING_SHIPMENT.
+
+403: the caller is not production. {_ACTION_ERRORS_TEXT}""",
 )
 async def report_production(
-    order_no: OrderNo,
+    order_no: OrderNoPath,
     body: schemas.ProductionEventCreate,
     user: Production,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> schemas.OrderView:
-    """Record a step started, or completed with good and scrap units (they add up to the units
-    that entered the step). A step waits for the one before it: 409 otherwise. When every
-    work order is done, the order is booked with the carrier."""
     report = ProductionReport(
         event_id=services.new_event_id(),
         reported_by=user.username,
@@ -275,15 +376,23 @@ async def report_production(
     )
 
 
-@router.post("/{order_no}/dispatch", response_model=schemas.OrderView, responses=ACTION_ERRORS)
+@router.post(
+    "/{order_no}/dispatch",
+    response_model=schemas.OrderView,
+    responses=ACTION_ERRORS,
+    summary="Hand the goods to the carrier",
+    description=f"""Logistics. The order must be AWAITING_SHIPMENT: it becomes SHIPPED and
+its tracking goes live (carrier events then arrive at `POST /carrier-events`). No body.
+
+403: the caller is not logistics. {_ACTION_ERRORS_TEXT}""",
+)
 async def dispatch(
-    order_no: OrderNo,
+    order_no: OrderNoPath,
     user: Logistics,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> schemas.OrderView:
-    """Hand the goods to the carrier: the order is SHIPPED and tracking goes live."""
     request = ActionRequest(services.actor_of(user), "handed to the carrier")
     return await _update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.dispatch, request
@@ -291,16 +400,23 @@ async def dispatch(
 
 
 @router.post(
-    "/{order_no}/confirm-delivery", response_model=schemas.OrderView, responses=ACTION_ERRORS
+    "/{order_no}/confirm-delivery",
+    response_model=schemas.OrderView,
+    responses=ACTION_ERRORS,
+    summary="Confirm receipt of a delivered order",
+    description=f"""The order's customer, or sales on its behalf. A DELIVERED order becomes
+COMPLETED; without a confirmation it completes by itself after `auto_confirm_after`
+(default 7 days). No body.
+
+403: the caller is neither the order's customer nor sales. {_ACTION_ERRORS_TEXT}""",
 )
 async def confirm_delivery(
-    order_no: OrderNo,
+    order_no: OrderNoPath,
     user: CurrentUser,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> schemas.OrderView:
-    """The customer (or sales on its behalf) confirms receipt: the order is COMPLETED."""
     request = ActionRequest(services.actor_of(user), "receipt confirmed")
     return await _update_and_show(
         session,

@@ -31,11 +31,27 @@ def _public(policy: ApprovalPolicy) -> PolicyPublic:
     )
 
 
-@router.get("/approval-policy", response_model=PolicyPublic, responses=responses(NotFound))
+@router.get(
+    "/approval-policy",
+    response_model=PolicyPublic,
+    responses=responses(NotFound),
+    summary="Read the approval policy",
+)
 async def get_policy(
-    _: Staff, session: SessionDep, version: Annotated[Id | None, Query()] = None
+    _: Staff,
+    session: SessionDep,
+    version: Annotated[
+        Id | None,
+        Query(
+            description="An earlier version, e.g. the `policy_version` an order's review "
+            "shows; leave out for the policy in force.",
+            examples=[3],
+        ),
+    ] = None,
 ) -> PolicyPublic:
-    """The policy in force, or an earlier ``version`` (the one an order was reviewed under)."""
+    """Staff. The rules that map an order to its review levels (roles, quorum, reminder,
+    escalation and expiry clocks; durations in seconds), in force now or at an earlier
+    `version`. 403 for a customer user; 404: no such version."""
     return _public(await service.policy_version(session, version))
 
 
@@ -43,10 +59,17 @@ async def get_policy(
     "/approval-policy",
     response_model=PolicyPublic,
     responses=responses(InvalidRequest, Conflict),
+    summary="Save a new version of the approval policy",
 )
 async def put_policy(
     document: PolicyDocumentCreate, user: Ops, session: SessionDep
 ) -> PolicyPublic:
-    """Save a new version. Rules are tried in order, the first that applies decides the
-    levels; an inconsistent policy (see ``domain/policy.py``) answers 422 and changes nothing."""
+    """Ops. Saves the document as the next version; orders entered from now on are reviewed
+    under it, orders already in review keep theirs. Rules are tried in order and the first
+    whose `when` applies decides the levels; durations are seconds or ISO-8601 (`PT4H`).
+
+    403: the caller is not ops. 409: another version was saved at the same moment; read
+    the policy and try again. 422: the document is not valid or not consistent (a rule
+    without levels or with conditions that cannot hold, an unknown role, total bands with a
+    gap or an overlap, so that some order would find no levels or two); nothing is saved."""
     return _public(await service.replace_policy(session, user, document))

@@ -9,11 +9,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.examples import (
+    DECISION_EXAMPLE,
+    MANAGER_LEVEL_EXAMPLE,
+    NOTICE_FIRING_EXAMPLE,
+    REVIEW_EXAMPLE,
+)
 from api.schemas.types import AwareTimestamp, FreeText, SingleLine
 from domain.policy import Rule
 
 
 class DecisionPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [DECISION_EXAMPLE]})
+
     by: str
     # The approver ``by`` stood in for through a delegation, if any.
     on_behalf_of: str | None = None
@@ -26,6 +34,8 @@ class DecisionPublic(BaseModel):
 class ReviewNoticeFiring(BaseModel):
     """One firing of a level's clock: a reminder, the escalation or the expiry."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [NOTICE_FIRING_EXAMPLE]})
+
     kind: str  # reminder | escalation | expiry
     round: int
     role: str
@@ -34,6 +44,8 @@ class ReviewNoticeFiring(BaseModel):
 
 
 class ReviewLevelPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [MANAGER_LEVEL_EXAMPLE]})
+
     level: int
     role: str
     status: str
@@ -47,6 +59,8 @@ class ReviewLevelPublic(BaseModel):
 
 
 class ReviewPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [REVIEW_EXAMPLE]})
+
     current_level: int | None
     # The approval policy version and rule the order was reviewed under.
     policy_version: int | None = None
@@ -55,13 +69,35 @@ class ReviewPublic(BaseModel):
 
 
 class DecisionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"decision": "approve", "comment": "Prices as agreed with the customer."},
+                {"decision": "reject", "comment": "Discount above what the contract allows."},
+            ]
+        },
+    )
 
     decision: Literal["approve", "reject"]
     comment: FreeText | None = Field(default=None, max_length=2000)
 
 
 class ReviewNoticePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_no": "SO-2026-000123",
+                    "level": 2,
+                    "kind": "reminder",
+                    "role": "manager",
+                    "at": "2026-11-30T08:55:00Z",
+                }
+            ]
+        }
+    )
+
     order_no: str
     level: int
     kind: str
@@ -72,6 +108,39 @@ class ReviewNoticePublic(BaseModel):
 class PolicyPublic(BaseModel):
     """A version of the approval policy; durations in seconds."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 2,
+                    "rules": [
+                        {
+                            "name": "below 10,000",
+                            "when": {"total_below": "10000"},
+                            "levels": [{"role": "supervisor", "remind_every": 14400.0}],
+                        },
+                        {
+                            "name": "10,000 to 99,999.99",
+                            "when": {"total_min": "10000", "total_below": "100000"},
+                            "levels": [{"role": "supervisor"}, {"role": "manager"}],
+                        },
+                        {
+                            "name": "100,000 and more",
+                            "when": {"total_min": "100000"},
+                            "levels": [
+                                {"role": "supervisor"},
+                                {"role": "manager"},
+                                {"role": "director", "escalate_after": 86400.0},
+                            ],
+                        },
+                    ],
+                    "created_by": "ops1",
+                    "created_at": "2026-11-28T10:00:00Z",
+                }
+            ]
+        }
+    )
+
     version: int
     rules: list[Rule]
     created_by: str
@@ -79,7 +148,19 @@ class PolicyPublic(BaseModel):
 
 
 class DelegationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "delegate": "sup2",
+                    "starts_at": "2026-12-22T00:00:00+08:00",
+                    "ends_at": "2027-01-04T00:00:00+08:00",
+                    "reason": "annual leave",
+                }
+            ]
+        },
+    )
 
     delegate: SingleLine = Field(
         min_length=1, max_length=64, description="The colleague's username."
@@ -90,6 +171,24 @@ class DelegationCreate(BaseModel):
 
 
 class DelegationPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    "delegator": "sup1",
+                    "delegate": "sup2",
+                    "roles": ["supervisor"],
+                    "starts_at": "2026-12-21T16:00:00Z",
+                    "ends_at": "2027-01-03T16:00:00Z",
+                    "reason": "annual leave",
+                    "revoked_at": None,
+                    "created_at": "2026-12-01T09:30:00Z",
+                }
+            ]
+        }
+    )
+
     id: int
     delegator: str
     delegate: str
@@ -104,6 +203,22 @@ class DelegationPublic(BaseModel):
 
 
 class PendingLevelPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "level": 2,
+                    "role": "manager",
+                    "escalated": False,
+                    "escalated_to": None,
+                    "quorum": 1,
+                    "opened_at": "2026-11-30T08:40:01Z",
+                    "approvals": 0,
+                }
+            ]
+        }
+    )
+
     level: int
     role: str
     escalated: bool
@@ -114,6 +229,12 @@ class PendingLevelPublic(BaseModel):
 
 
 class CustomerHistoryPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"orders": 14, "total_spend": "412300.00", "on_time_rate": 0.93}]
+        }
+    )
+
     orders: int = Field(description="The customer's orders other than this one, in any status.")
     total_spend: Decimal = Field(description="Sum of the totals of its completed orders.")
     on_time_rate: float | None = Field(
@@ -122,6 +243,39 @@ class CustomerHistoryPublic(BaseModel):
 
 
 class PendingApprovalPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_no": "SO-2026-000123",
+                    "customer_id": 1,
+                    "customer_code": "ACME",
+                    "customer_name": "Acme Industrial Co.",
+                    "total": "94900.00",
+                    "currency": "CNY",
+                    "created_by": "sales1",
+                    "created_at": "2026-11-30T08:15:00Z",
+                    "level": {
+                        "level": 2,
+                        "role": "manager",
+                        "escalated": False,
+                        "escalated_to": None,
+                        "quorum": 1,
+                        "opened_at": "2026-11-30T08:40:01Z",
+                        "approvals": 0,
+                    },
+                    "acting_as": "manager",
+                    "on_behalf_of": None,
+                    "customer_history": {
+                        "orders": 14,
+                        "total_spend": "412300.00",
+                        "on_time_rate": 0.93,
+                    },
+                }
+            ]
+        }
+    )
+
     order_no: str
     customer_id: int
     customer_code: str

@@ -6,18 +6,48 @@ from typing import Annotated, Literal
 
 from fastapi import Form
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.types import SingleLine
 
 
 class Token(BaseModel):
-    access_token: str
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzYWxlczEi"
+                    "LCJpYXQiOjE3NjQ1OTgwMDAsImV4cCI6MTc2NDYwMTYwMH0.c2lnbmF0dXJl",
+                    "token_type": "bearer",
+                }
+            ]
+        }
+    )
+
+    access_token: str = Field(description="Send as `Authorization: Bearer <access_token>`.")
     token_type: Literal["bearer"] = "bearer"
 
 
 class UserPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "sales1",
+                    "full_name": "Sally Sales",
+                    "roles": ["sales"],
+                    "customer_id": None,
+                },
+                {
+                    "username": "acme",
+                    "full_name": "Acme purchasing",
+                    "roles": ["customer"],
+                    "customer_id": 1,
+                },
+            ]
+        },
+    )
 
     username: str
     full_name: str
@@ -31,9 +61,10 @@ class SignInForm(OAuth2PasswordRequestForm):
 
     def __init__(
         self,
-        username: Annotated[SingleLine, Form(max_length=64)],
+        username: Annotated[SingleLine, Form(max_length=64, examples=["sales1"])],
         password: Annotated[
-            SingleLine, Form(max_length=256, json_schema_extra={"format": "password"})
+            SingleLine,
+            Form(max_length=256, examples=["demo-pass"], json_schema_extra={"format": "password"}),
         ],
         grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
         scope: Annotated[SingleLine, Form(max_length=500)] = "",

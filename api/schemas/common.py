@@ -20,17 +20,31 @@ class Page(BaseModel, Generic[T]):
 
 
 class Accepted(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"accepted": True, "detail": "delivered for SIM4F2A9C01DE accepted"}]
+        }
+    )
+
     accepted: bool = True
     detail: str
 
 
 class ReasonBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "Customer asked to stop: the project was postponed."}]
+        },
+    )
 
     reason: FreeText = Field(min_length=1, max_length=2000)
 
 
 class OptionalReasonBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Supplier confirmed the parts; carry on."}]},
+    )
 
     reason: FreeText | None = Field(default=None, max_length=2000)

@@ -12,15 +12,30 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Page
+from api.schemas.examples import CUSTOMER_ORDER_SUMMARY_EXAMPLE, SHIPMENT_EXAMPLE
 from api.schemas.fulfilment import ShipmentPublic
 from api.schemas.orders import HistoryPublic, OrderPublic
 from api.schemas.reference import StatusLabel
 
 
 class CustomerOrderLinePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "line_no": 1,
+                    "sku": "PUMP-100",
+                    "quantity": 50,
+                    "unit_price": "1850.00",
+                    "amount": "92500.00",
+                }
+            ]
+        }
+    )
+
     line_no: int
     sku: str
     quantity: int
@@ -30,6 +45,19 @@ class CustomerOrderLinePublic(BaseModel):
 
 class CustomerTransitionPublic(BaseModel):
     """One change of the order's status: from what, to what, and when."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_status": "AWAITING_SHIPMENT",
+                    "to_status": "SHIPPED",
+                    "actor": None,
+                    "at": "2026-11-30T16:05:00Z",
+                }
+            ]
+        }
+    )
 
     from_status: str | None
     to_status: str
@@ -42,6 +70,8 @@ class CustomerTransitionPublic(BaseModel):
 
 class CustomerOrderSummary(BaseModel):
     """An order in a customer's list."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [CUSTOMER_ORDER_SUMMARY_EXAMPLE]})
 
     order_no: str
     status: str
@@ -56,6 +86,47 @@ class CustomerOrderSummary(BaseModel):
 class CustomerOrderPublic(CustomerOrderSummary):
     """An order as its customer sees it (staff get OrderPublic): lines, total, status,
     shipment with its tracking timeline, and every change of status with its time."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **CUSTOMER_ORDER_SUMMARY_EXAMPLE,
+                    "lines": [
+                        {
+                            "line_no": 1,
+                            "sku": "PUMP-100",
+                            "quantity": 50,
+                            "unit_price": "1850.00",
+                            "amount": "92500.00",
+                        },
+                        {
+                            "line_no": 2,
+                            "sku": "VALVE-25",
+                            "quantity": 20,
+                            "unit_price": "120.00",
+                            "amount": "2400.00",
+                        },
+                    ],
+                    "shipment": SHIPMENT_EXAMPLE,
+                    "history": [
+                        {
+                            "from_status": None,
+                            "to_status": "CREATED",
+                            "actor": None,
+                            "at": "2026-11-30T08:15:00Z",
+                        },
+                        {
+                            "from_status": "AWAITING_SHIPMENT",
+                            "to_status": "SHIPPED",
+                            "actor": None,
+                            "at": "2026-11-30T16:05:00Z",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
 
     lines: list[CustomerOrderLinePublic]
     shipment: ShipmentPublic | None

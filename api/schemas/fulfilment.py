@@ -9,10 +9,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.examples import (
+    ALERT_EXAMPLE,
+    PRODUCTION_EXAMPLE,
+    PRODUCTION_RECORD_EXAMPLE,
+    PROGRESS_EXAMPLE,
+    QUEUED_WORK_ORDER_EXAMPLE,
+    SHIPMENT_EXAMPLE,
+    STEP_EXAMPLE,
+    STOCK_MOVEMENT_EXAMPLE,
+    TRACKING_EVENT_EXAMPLE,
+    WORK_ORDER_EXAMPLE,
+)
 from api.schemas.types import FreeText, OccurredAt, SingleLine, StrictCount
 
 
 class AlertPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ALERT_EXAMPLE]})
+
     kind: str  # low_stock | production_overdue | carrier_exception | order_fault
     sku: str | None
     order_no: str | None = None
@@ -21,6 +35,8 @@ class AlertPublic(BaseModel):
 
 
 class StepPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [STEP_EXAMPLE]})
+
     name: str
     status: str  # pending | started | completed | skipped
     good_qty: int
@@ -32,6 +48,8 @@ class StepPublic(BaseModel):
 
 
 class WorkOrderPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [WORK_ORDER_EXAMPLE]})
+
     work_order_no: str
     sku: str | None
     quantity: int
@@ -48,6 +66,8 @@ class WorkOrderPublic(BaseModel):
 
 
 class ProgressPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [PROGRESS_EXAMPLE]})
+
     steps_done: int
     steps_total: int
     percent: int
@@ -58,6 +78,8 @@ class ProgressPublic(BaseModel):
 class ProductionPublic(BaseModel):
     """The first work order's number, line and steps, then every work order of the order."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [PRODUCTION_EXAMPLE]})
+
     work_order_no: str
     line: str
     status: str
@@ -67,6 +89,8 @@ class ProductionPublic(BaseModel):
 
 
 class ProductionRecordPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [PRODUCTION_RECORD_EXAMPLE]})
+
     work_order_no: str | None
     step: str
     event: str
@@ -78,7 +102,9 @@ class ProductionRecordPublic(BaseModel):
 
 
 class StockMovementPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [STOCK_MOVEMENT_EXAMPLE]}
+    )
 
     sku: str
     kind: str  # reserve | release | produce | ship
@@ -87,6 +113,8 @@ class StockMovementPublic(BaseModel):
 
 
 class QueuedWorkOrderPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [QUEUED_WORK_ORDER_EXAMPLE]})
+
     work_order_no: str
     order_no: str
     sku: str | None
@@ -97,6 +125,24 @@ class QueuedWorkOrderPublic(BaseModel):
 
 
 class ProductionLinePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "LINE-2",
+                    "name": "Assembly line 2",
+                    "units_per_hour": "30.00",
+                    "active": True,
+                    "open_work_orders": 1,
+                    "queued_units": 6,
+                    "booked_hours": 9.0,
+                    "free_from": "2026-12-01T17:00:00Z",
+                    "queue": [QUEUED_WORK_ORDER_EXAMPLE],
+                }
+            ]
+        }
+    )
+
     code: str
     name: str
     units_per_hour: Decimal
@@ -110,6 +156,8 @@ class ProductionLinePublic(BaseModel):
 
 
 class TrackingEventPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [TRACKING_EVENT_EXAMPLE]})
+
     status: str
     location: str | None
     detail: str | None
@@ -117,6 +165,8 @@ class TrackingEventPublic(BaseModel):
 
 
 class ShipmentPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [SHIPMENT_EXAMPLE]})
+
     carrier: str
     tracking_no: str
     status: str
@@ -129,7 +179,21 @@ class ShipmentPublic(BaseModel):
 
 
 class ProductionEventCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"step": "machine", "event": "started"},
+                {
+                    "step": "machine",
+                    "event": "completed",
+                    "good_qty": 9,
+                    "scrap_qty": 1,
+                    "note": "one casing cracked in the fixture",
+                },
+            ]
+        },
+    )
 
     step: SingleLine = Field(min_length=1, max_length=64)
     event: Literal["started", "progress", "completed"] = Field(
@@ -155,7 +219,26 @@ class ProductionEventCreate(BaseModel):
 
 
 class CarrierEventCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "tracking_no": "SIM4F2A9C01DE",
+                    "status": "delivered",
+                    "location": "Suzhou, ACME goods-in",
+                    "occurred_at": "2026-11-30T10:40:00+08:00",
+                },
+                {
+                    "tracking_no": "SIM4F2A9C01DE",
+                    "status": "exception",
+                    "location": "Shanghai hub",
+                    "occurred_at": "2026-11-30T20:15:00Z",
+                    "detail": "address not found",
+                },
+            ]
+        },
+    )
 
     tracking_no: SingleLine = Field(min_length=1, max_length=64)
     status: Literal["in_transit", "out_for_delivery", "delivered", "exception"]

@@ -7,11 +7,30 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from api.schemas.examples import WEBHOOK_EXAMPLE
 from domain.notifications import NotificationEvent
 
 
 class NotificationPublic(BaseModel):
     """One in-app notification of the caller's; ``read_at`` is null until marked read."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "event": "approval_requested",
+                    "order_no": "SO-2026-000123",
+                    "subject": "SO-2026-000123: level 2 of 2 waits for manager approval",
+                    "body": "Order SO-2026-000123: level 2 of 2 waits for manager approval. Status "
+                    "UNDER_REVIEW.",
+                    "data": {"status": "UNDER_REVIEW"},
+                    "created_at": "2026-11-30T08:40:01Z",
+                    "read_at": None,
+                }
+            ]
+        }
+    )
 
     id: int
     event: str
@@ -24,7 +43,17 @@ class NotificationPublic(BaseModel):
 
 
 class WebhookSubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://erp.example.com/hooks/orderflow",
+                    "events": ["approved", "shipped", "delivered"],
+                }
+            ]
+        },
+    )
 
     url: HttpUrl = Field(description="Where each event is POSTed, signed with the secret.")
     events: list[NotificationEvent] = Field(min_length=1)
@@ -38,7 +67,9 @@ class WebhookSubscriptionCreate(BaseModel):
 
 
 class WebhookSubscriptionPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [WEBHOOK_EXAMPLE]}
+    )
 
     id: int
     url: str
@@ -49,6 +80,12 @@ class WebhookSubscriptionPublic(BaseModel):
 
 
 class WebhookSubscriptionCreated(WebhookSubscriptionPublic):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{**WEBHOOK_EXAMPLE, "secret": "whsec_5f0c2e8a9b1d4c7e6a3f8b2d1c0e9a7b"}]
+        }
+    )
+
     secret: str = Field(
         description="Signs every delivery (X-Orderflow-Signature: sha256=<HMAC-SHA256 of the "
         "body>); shown only in this answer."
@@ -57,6 +94,24 @@ class WebhookSubscriptionCreated(WebhookSubscriptionPublic):
 
 class WebhookDeliveryPublic(BaseModel):
     """One event sent, or being sent, to a subscription; ``key`` is its Idempotency-Key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 310,
+                    "key": "SO-2026-000123:approved",
+                    "event": "approved",
+                    "order_no": "SO-2026-000123",
+                    "status": "sent",
+                    "attempts": 1,
+                    "last_error": None,
+                    "created_at": "2026-11-30T09:02:01Z",
+                    "sent_at": "2026-11-30T09:02:02Z",
+                }
+            ]
+        }
+    )
 
     id: int
     key: str

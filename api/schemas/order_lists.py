@@ -6,14 +6,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.schemas.common import Page
 from api.schemas.customer import CustomerOrderSummary
+from api.schemas.examples import CUSTOMER_ORDER_SUMMARY_EXAMPLE, ORDER_SUMMARY_EXAMPLE
 from api.schemas.orders import OrderSummary
+
+# What a list adds to the summary examples (the staff one shows an escalated review level).
+_LISTED = {"customer_code": "ACME", "updated_at": "2026-11-30T09:40:00Z"}
 
 
 class OrderListItem(OrderSummary):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **ORDER_SUMMARY_EXAMPLE,
+                    "status": "UNDER_REVIEW",
+                    "status_label": {"en": "Under review", "zh": "审核中"},
+                    **_LISTED,
+                    "waiting_role": "manager",
+                    "escalated_to": "director",
+                }
+            ]
+        }
+    )
+
     customer_code: str
     updated_at: datetime = Field(description="When the order's record last changed.")
     waiting_role: str | None = Field(
@@ -27,6 +46,10 @@ class OrderListItem(OrderSummary):
 
 class CustomerOrderListItem(CustomerOrderSummary):
     """An order in a customer's list; how it is handled inside is left out."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**CUSTOMER_ORDER_SUMMARY_EXAMPLE, **_LISTED}]}
+    )
 
     customer_code: str
     updated_at: datetime

@@ -9,6 +9,12 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.approvals import ReviewPublic
+from api.schemas.examples import (
+    HISTORY_EXAMPLE,
+    ORDER_EXAMPLE,
+    ORDER_LINES_EXAMPLE,
+    ORDER_SUMMARY_EXAMPLE,
+)
 from api.schemas.fulfilment import (
     ProductionPublic,
     ProductionRecordPublic,
@@ -27,7 +33,15 @@ from api.schemas.types import (
 
 
 class OrderLineCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"sku": "PUMP-100", "quantity": 50},
+                {"sku": "VALVE-25", "quantity": 20, "unit_price": "115.00"},
+            ]
+        },
+    )
 
     sku: SingleLine = Field(min_length=1, max_length=64)
     quantity: Quantity
@@ -39,7 +53,24 @@ class OrderLineCreate(BaseModel):
 
 
 class OrderCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": 1,
+                    "lines": [
+                        {"sku": "PUMP-100", "quantity": 50},
+                        {"sku": "VALVE-25", "quantity": 20},
+                    ],
+                },
+                {
+                    "customer_id": 2,
+                    "lines": [{"sku": "MOTOR-7K", "quantity": 2, "unit_price": "6200.00"}],
+                },
+            ]
+        },
+    )
 
     customer_id: StrictId
     lines: list[OrderLineCreate] = Field(
@@ -51,7 +82,9 @@ class OrderCreate(BaseModel):
 
 
 class OrderLinePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [ORDER_LINES_EXAMPLE[0]]}
+    )
 
     line_no: int
     sku: str
@@ -63,6 +96,8 @@ class OrderLinePublic(BaseModel):
 
 
 class HistoryPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [HISTORY_EXAMPLE[5]]})
+
     from_status: str | None
     to_status: str
     actor: str
@@ -71,6 +106,8 @@ class HistoryPublic(BaseModel):
 
 
 class OrderSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ORDER_SUMMARY_EXAMPLE]})
+
     order_no: str
     status: str
     status_label: StatusLabel
@@ -83,6 +120,8 @@ class OrderSummary(BaseModel):
 
 
 class OrderPublic(OrderSummary):
+    model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE]})
+
     lines: list[OrderLinePublic]
     rejection_reasons: list[str]
     review: ReviewPublic | None

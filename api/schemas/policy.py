@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from api.schemas.types import Money, Percent, SingleLine, StrictInt32
 from config import parse_duration
@@ -72,5 +72,42 @@ class RuleCreate(Rule):
 class PolicyDocumentCreate(PolicyDocument):
     """What ``PUT /approval-policy`` takes; see ``domain/policy.py`` for what makes it
     consistent."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rules": [
+                        {
+                            "name": "below 10,000",
+                            "when": {"total_below": "10000"},
+                            "levels": [{"role": "supervisor", "remind_every": "PT4H"}],
+                        },
+                        {
+                            "name": "10,000 to 99,999.99",
+                            "when": {"total_min": "10000", "total_below": "100000"},
+                            "levels": [
+                                {"role": "supervisor", "remind_every": "PT4H"},
+                                {
+                                    "role": "manager",
+                                    "remind_every": "PT4H",
+                                    "escalate_after": "PT24H",
+                                },
+                            ],
+                        },
+                        {
+                            "name": "100,000 and more",
+                            "when": {"total_min": "100000"},
+                            "levels": [
+                                {"role": "supervisor"},
+                                {"role": "manager"},
+                                {"role": "director", "quorum": 1, "escalate_after": 86400},
+                            ],
+                        },
+                    ]
+                }
+            ]
+        }
+    )
 
     rules: list[RuleCreate] = Field(max_length=MAX_RULES)  # type: ignore[assignment]

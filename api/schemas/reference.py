@@ -6,15 +6,34 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from api.schemas.examples import ALERT_EXAMPLE
 from api.schemas.fulfilment import AlertPublic
 
 
 class StatusLabel(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"en": "Under review", "zh": "审核中"}]}
+    )
+
     en: str
     zh: str
 
 
 class OrderStatusPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "UNDER_REVIEW",
+                    "label": {"en": "Under review", "zh": "审核中"},
+                    "meaning": "waiting for approval decisions",
+                    "next": ["APPROVED", "CANCELLED", "ON_HOLD", "REJECTED"],
+                    "terminal": False,
+                }
+            ]
+        }
+    )
+
     status: str
     label: StatusLabel
     meaning: str
@@ -23,7 +42,20 @@ class OrderStatusPublic(BaseModel):
 
 
 class CustomerPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "code": "ACME",
+                    "name": "Acme Industrial Co.",
+                    "credit_limit": "5000000.00",
+                    "active": True,
+                }
+            ]
+        },
+    )
 
     id: int
     code: str
@@ -33,13 +65,41 @@ class CustomerPublic(BaseModel):
 
 
 class RoutingStepPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={"examples": [{"name": "machine", "minutes_per_unit": "12.00"}]},
+    )
 
     name: str
     minutes_per_unit: Decimal
 
 
 class ProductPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "PUMP-100",
+                    "name": "Centrifugal pump 100 L/min",
+                    "unit_price": "1850.00",
+                    "active": True,
+                    "stock_on_hand": 40,
+                    "stock_reserved": 40,
+                    "stock_available": 0,
+                    "reorder_point": 10,
+                    "low_stock": True,
+                    "low_stock_alert": ALERT_EXAMPLE,
+                    "line_codes": ["CELL-M", "LINE-1"],
+                    "routing": [
+                        {"name": "machine", "minutes_per_unit": "12.00"},
+                        {"name": "assemble", "minutes_per_unit": "20.00"},
+                        {"name": "test", "minutes_per_unit": "8.00"},
+                    ],
+                }
+            ]
+        }
+    )
+
     sku: str
     name: str
     unit_price: Decimal
