@@ -63,22 +63,23 @@ def blocks(details: str) -> list[str]:
     return details.split("\n\n")
 
 
-def test_each_fact_is_an_item_of_its_own_and_every_table_stands_apart() -> None:
+def test_each_fact_is_an_item_of_its_own_and_the_levels_follow_under_review() -> None:
     details = render_details(two_level_review())
-    facts, levels = blocks(details)
+    facts, levels, rest = blocks(details)
     assert facts.splitlines() == [
         "- **Status:** UNDER_REVIEW",
         "- **Waiting on:** manager approval, level 2 of 2",
         "- **Since:** 2026-12-01T09:30:00+00:00",
         "- **Total:** 25,000.00",
-        "- **Approval policy:** version 3, rule 'default'",
     ]
+    # Under review the level table comes right after the facts, in the panel's first lines.
     assert levels.splitlines() == [
         "| level | role | status | approvals | reminders | expiries |",
         "| --: | --- | --- | :-: | --: | --: |",
         "| 1 | supervisor | approved | 0/1 | 0 | 0 |",
         "| 2 | manager | pending | 0/1 | 2 | 0 |",
     ]
+    assert rest == "- **Approval policy:** version 3, rule 'default'"
 
 
 def test_an_escalated_level_shows_both_roles_in_words_and_in_its_row() -> None:
@@ -87,9 +88,9 @@ def test_an_escalated_level_shows_both_roles_in_words_and_in_its_row() -> None:
     assert "| 2 | manager → director | pending | 0/1 | 2 | 0 |" in details
 
 
-def test_tracking_and_production_are_facts_before_the_tables_which_stay_narrow() -> None:
+def test_past_review_tracking_and_production_lead_and_the_tables_stay_narrow() -> None:
     details = render_details(shipped_after_production())
-    facts, levels, work_orders = blocks(details)
+    facts, work_orders, levels, policy = blocks(details)
     # The tracking number is a fact of its own, ahead of every table: never cut off by one.
     assert "- **Tracking:** TRK-0000123456789" in facts.splitlines()
     assert (
@@ -100,6 +101,8 @@ def test_tracking_and_production_are_facts_before_the_tables_which_stay_narrow()
         "| WO-2026-000001 | GEAR-500 | LINE-A | 120 | 12-02 17:45 | completed |",
         "| WO-2026-000002 | GEAR-500 | LINE-A | 120 | 12-02 17:45 | completed |",
     ]
+    assert levels.splitlines()[2] == "| 1 | supervisor | approved | 0/1 | 0 | 0 |"
+    assert policy == "- **Approval policy:** version 3, rule 'default'"
     # Short columns: a row of either table fits a narrow details panel.
     assert max(len(row) for row in [*levels.splitlines(), *work_orders.splitlines()]) <= 72
 

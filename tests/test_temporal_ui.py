@@ -208,10 +208,13 @@ async def test_rejected_and_cancelled_orders_are_found_by_their_order_status(
     assert cancel.status_code == 200, cancel.text
 
     await finds(temporal_client, query(CLOSED_BADLY), code, {rejected, cancelled})
-    for order_no in (rejected, cancelled):
+    for order_no, outcome in ((rejected, "REJECTED"), (cancelled, "CANCELLED")):
         described = await describe(temporal_client, order_no)
-        # Temporal's execution status says the workflow ended normally; OrderStatus says how.
+        # Temporal's execution status says the workflow ended normally; OrderStatus and the
+        # workflow's result say how.
         assert described.status == WorkflowExecutionStatus.COMPLETED
+        assert attribute(described, sa.ORDER_STATUS) == outcome
+        assert await temporal_client.get_workflow_handle(described.id).result() == outcome
         assert attribute(described, sa.WAITING_ON) is None
     assert attribute(await describe(temporal_client, open_), sa.WAITING_ON) == "supervisor"
 

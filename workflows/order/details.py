@@ -78,8 +78,10 @@ def waiting_on(state: OrderState) -> str:
 
 
 def render_details(state: OrderState) -> str:
-    """The order's current details: its facts as a list, then the review levels and the work
-    orders as tables."""
+    """The order's current details: the facts ops look for first, then what concerns its
+    stage now (the review levels under review, else stock, production and the work orders),
+    then the rest. The UI shows them in a short panel that scrolls: what matters now comes
+    first."""
     facts = [
         f"**Status:** {state.status.value}",
         f"**Waiting on:** {waiting_on(state)}",
@@ -93,26 +95,31 @@ def render_details(state: OrderState) -> str:
         facts.append(f"**Held by:** {state.fault}")
     if state.tracking_no:
         facts.append(f"**Tracking:** {state.tracking_no}")
+    fulfilment = []
     if state.allocation is not None and not state.compensations:
-        facts.append(
+        fulfilment.append(
             f"**Stock:** {state.allocation.reserved()} unit(s) reserved, "
             f"{state.allocation.to_produce()} to make"
         )
     if state.work_orders:
-        facts.append(f"**Production:** {_production_summary(state)}")
+        fulfilment.append(f"**Production:** {_production_summary(state)}")
     if state.compensations:
-        facts.append(
+        fulfilment.append(
             "**Undone on cancellation:** " + "; ".join(c for c in state.compensations if c)
         )
-    if state.policy:
-        facts.append(f"**Approval policy:** {state.policy}")
-    blocks = ["\n".join(f"- {fact}" for fact in facts)]
-    if state.levels:
-        blocks.append(_level_table(state))
-    if state.work_orders:
-        blocks.append(_work_order_table(state))
+    policy = [f"**Approval policy:** {state.policy}"] if state.policy else []
+    levels = [_level_table(state)] if state.levels else []
+    work_orders = [_work_order_table(state)] if state.work_orders else []
+    if S.UNDER_REVIEW in (state.status, state.held_from):
+        blocks = [_items(facts), *levels, _items(fulfilment + policy)]
+    else:
+        blocks = [_items(facts + fulfilment), *work_orders, *levels, _items(policy)]
     # A blank line between blocks: markdown ends a list or a table only there.
-    return "\n\n".join(blocks)
+    return "\n\n".join(block for block in blocks if block)
+
+
+def _items(facts: list[str]) -> str:
+    return "\n".join(f"- {fact}" for fact in facts)
 
 
 def _level_table(state: OrderState) -> str:
