@@ -37,6 +37,27 @@ def parse_duration(value: object) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
+_TEMPORAL_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?[dhms])+$")
+_TEMPORAL_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_retention(value: object) -> timedelta:
+    """A namespace retention: in the Temporal server's own form (``30d``, ``720h``, ``1d12h``,
+    as its images take it) or as any :func:`parse_duration` accepts; at least the hour Temporal
+    asks of a namespace."""
+    text = str(value).strip().lower()
+    if isinstance(value, str) and _TEMPORAL_DURATION.match(text):
+        parts = re.findall(r"(\d+(?:\.\d+)?)([dhms])", text)
+        retention = sum(
+            (timedelta(**{_TEMPORAL_UNITS[unit]: float(n)}) for n, unit in parts), timedelta()
+        )
+    else:
+        retention = parse_duration(value)
+    if retention < timedelta(hours=1):
+        raise ValueError(f"a retention of at least one hour, not {value!r}")
+    return retention
+
+
 # The built-in secrets make a developer machine work out of the box; they are public (they are
 # right here), so only ENVIRONMENT=development accepts them.
 DEFAULT_JWT_SECRET = "dev-only-secret-change-me-in-production"
@@ -64,6 +85,9 @@ class Settings(BaseSettings):
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     task_queue: str = "orders"
+    # How long Temporal keeps a closed order's workflow (its history and UI page): `make run`
+    # applies it to the namespace, docker-compose.yml hands it to the Temporal server's set-up.
+    temporal_retention: Annotated[timedelta, BeforeValidator(parse_retention)] = timedelta(days=30)
 
     # A request body larger than this many bytes is refused with 413 before it is parsed.
     max_body_bytes: int = Field(default=1 << 20, ge=1)

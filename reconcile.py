@@ -20,7 +20,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from config import Settings
-from db.models import Order
+from db.models import Customer, Order
 from domain.statuses import OrderStatus
 from workflows.entry import OrderEntry, start_order
 
@@ -39,14 +39,15 @@ async def entries_without_workflow(
     runs for them is Temporal's to say: starting again is harmless."""
     before = datetime.now(UTC) - older_than
     async with sessions() as session:
-        orders = await session.scalars(
-            select(Order)
+        rows = await session.execute(
+            select(Order, Customer)
+            .join(Customer, Customer.id == Order.customer_id)
             .where(Order.status == OrderStatus.CREATED.value, Order.created_at < before)
             .options(selectinload(Order.lines))
             .order_by(Order.id)
             .limit(BATCH)
         )
-        return [OrderEntry.of(order) for order in orders]
+        return [OrderEntry.of(order, customer) for order, customer in rows]
 
 
 async def start_missing_workflows(

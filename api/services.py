@@ -82,7 +82,9 @@ async def create_order(
         existing = await _order_for_key(session, username, idempotency_key)
         if existing is not None:
             _ensure_same_entry(existing, request_hash, idempotency_key)
-            await _start_workflow(temporal, settings, existing)
+            await _start_workflow(
+                temporal, settings, existing, await _customer_of(session, existing)
+            )
             return existing, False
 
     customer = await session.get(Customer, body.customer_id)
@@ -123,7 +125,7 @@ async def create_order(
         if winner is None:
             raise
         _ensure_same_entry(winner, request_hash, idempotency_key)
-        await _start_workflow(temporal, settings, winner)
+        await _start_workflow(temporal, settings, winner, await _customer_of(session, winner))
         return winner, False
     # The entry is the order's first transition: it commits with the order, and the
     # workflow starts from there.
@@ -150,7 +152,7 @@ async def create_order(
     )
     await session.commit()
     # The commit handed the connection back; no connection is held while Temporal starts it.
-    await _start_workflow(temporal, settings, order)
+    await _start_workflow(temporal, settings, order, customer)
     return order, True
 
 
@@ -179,12 +181,21 @@ async def _order_for_key(session: AsyncSession, username: str, key: str) -> Orde
     ).one_or_none()
 
 
-async def _start_workflow(temporal: Client, settings: Settings, order: Order) -> None:
+async def _customer_of(session: AsyncSession, order: Order) -> Customer:
+    """The order's customer, whose code and name its workflow's start carries."""
+    customer = await session.get(Customer, order.customer_id)
+    assert customer is not None  # an order's customer is a foreign key
+    return customer
+
+
+async def _start_workflow(
+    temporal: Client, settings: Settings, order: Order, customer: Customer
+) -> None:
     """Start the order's workflow and wait (a bounded while) until it validated the order;
     when Temporal cannot take it now, the entry stays CREATED and the reconciler starts it
     (``reconcile.py``), so an entered order is never left without its workflow."""
     try:
-        await start_and_validate(temporal, settings, OrderEntry.of(order))
+        await start_and_validate(temporal, settings, OrderEntry.of(order, customer))
     except RPCError as err:
         logger.warning("order %s waits for the reconciler: %s", order.order_no, err.message)
 

@@ -40,7 +40,13 @@ from devstack.paths import data_root, int_setting, setting
 from devstack.postgres import PostgresError, PostgresHandle, ensure_postgres
 from devstack.processes import Child, Interrupted, Supervisor, log, terminate
 from devstack.temporal_cli import TemporalCliError, ensure_temporal_cli
-from devstack.temporal_server import dev_server_command, start_sdk_dev_server, wait_for_temporal
+from devstack.temporal_server import (
+    apply_retention,
+    configured_retention,
+    dev_server_command,
+    start_sdk_dev_server,
+    wait_for_temporal,
+)
 
 DEMO_USERS: list[tuple[str, str]] = [
     ("sales1", "sales"),
@@ -264,6 +270,18 @@ class DevStack(Supervisor):
             )
         except (TimeoutError, RuntimeError) as exc:
             raise StartupError(f"Temporal is not available: {exc}.") from exc
+        if self.external_temporal is None:
+            # Our own dev server: closed orders stay visible for TEMPORAL_RETENTION (an external
+            # server's namespace keeps the retention its operators gave it).
+            try:
+                retention = configured_retention()
+            except ValueError as exc:
+                raise StartupError(f"TEMPORAL_RETENTION: {exc}.") from exc
+            days = retention.total_seconds() / 86400
+            log(f"namespace {self.namespace} keeps closed workflows for {days:g} day(s)")
+            await self.until_stopped(
+                apply_retention(self.temporal_address, self.namespace, retention)
+            )
 
         await self.run_step("seed", [python, "-m", "db.seed"], env)
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+
+from config import Settings, parse_retention
+from devstack.paths import setting
 
 #: The custom search attributes every order workflow keeps current, with their Temporal types.
 SEARCH_ATTRIBUTES: dict[str, str] = {
@@ -23,6 +29,9 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "OrderTotal": "Double",
     "ReviewLevel": "Int",
     "Escalated": "Bool",
+    "CustomerCode": "Keyword",
+    "StatusSince": "Datetime",
+    "WaitingOn": "Keyword",
 }
 
 
@@ -84,6 +93,30 @@ async def wait_for_temporal(
             last_error = exc
         await asyncio.sleep(0.5)
     raise TimeoutError(f"Temporal at {address} not ready after {within:.0f}s: {last_error}")
+
+
+def configured_retention() -> timedelta:
+    """``TEMPORAL_RETENTION`` (environment or ``.env``), else the product's default of 30 days;
+    :class:`ValueError` when it is malformed."""
+    raw = setting("TEMPORAL_RETENTION")
+    if raw is None:
+        default: timedelta = Settings.model_fields["temporal_retention"].default
+        return default
+    return parse_retention(raw)
+
+
+async def apply_retention(address: str, namespace: str, retention: timedelta) -> None:
+    """Keep closed workflows in ``namespace`` for ``retention``: the dev server creates its
+    namespaces with one day, and has no flag to change that."""
+    client = await Client.connect(address, namespace=namespace)
+    await client.workflow_service.update_namespace(
+        UpdateNamespaceRequest(
+            namespace=namespace,
+            config=NamespaceConfig(
+                workflow_execution_retention_ttl=Duration(seconds=int(retention.total_seconds()))
+            ),
+        )
+    )
 
 
 async def start_sdk_dev_server(

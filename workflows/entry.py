@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -38,23 +39,63 @@ class _EnteredOrder(Protocol):
     @property
     def total(self) -> Decimal | None: ...
     @property
+    def currency(self) -> str: ...
+    @property
     def lines(self) -> Any: ...
+
+
+class _OrderingCustomer(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+# The summary stays well inside what Temporal keeps of one (a few hundred bytes).
+_SUMMARY_NAME_CHARS = 60
 
 
 @dataclass(frozen=True)
 class OrderEntry:
-    """What starting an order's workflow needs to know of its entry."""
+    """What starting an order's workflow needs to know of its entry and its customer."""
 
     order_no: str
     created_by: str
     customer_id: int
+    customer_code: str
+    customer_name: str
     total: Decimal | None
+    currency: str
     line_count: int
 
     @classmethod
-    def of(cls, order: _EnteredOrder) -> OrderEntry:
+    def of(cls, order: _EnteredOrder, customer: _OrderingCustomer) -> OrderEntry:
         return cls(
-            order.order_no, order.created_by, order.customer_id, order.total, len(order.lines)
+            order_no=order.order_no,
+            created_by=order.created_by,
+            customer_id=order.customer_id,
+            customer_code=customer.code,
+            customer_name=customer.name,
+            total=order.total,
+            currency=order.currency,
+            line_count=len(order.lines),
+        )
+
+    def summary(self) -> str:
+        """The workflow's static summary in the Temporal UI: the order, its customer, total and
+        creator. Fixed at start: an entry without prices is priced by validation, and its
+        total then shows in the ``OrderTotal`` search attribute and the current details."""
+        name = self.customer_name
+        if len(name) > _SUMMARY_NAME_CHARS:
+            name = name[: _SUMMARY_NAME_CHARS - 1] + "…"
+        total = (
+            f"total {self.total:,.2f} {self.currency}"
+            if self.total is not None
+            else "total priced at validation"
+        )
+        return (
+            f"{self.order_no} · {self.customer_code} {name} · {total} · "
+            f"{self.line_count} line(s) · entered by {self.created_by}"
         )
 
 
@@ -83,15 +124,16 @@ def start_options(settings: Settings, entry: OrderEntry) -> dict[str, Any]:
             [
                 SearchAttributePair(sa.ORDER_STATUS, OrderStatus.CREATED.value),
                 SearchAttributePair(sa.CUSTOMER_ID, str(entry.customer_id)),
+                SearchAttributePair(sa.CUSTOMER_CODE, entry.customer_code),
                 SearchAttributePair(sa.ORDER_TOTAL, float(entry.total or 0)),
                 SearchAttributePair(sa.REVIEW_LEVEL, 0),
                 SearchAttributePair(sa.ESCALATED, False),
+                # Entered now; the workflow's first transition sets it from its own clock.
+                SearchAttributePair(sa.STATUS_SINCE, datetime.now(UTC)),
+                SearchAttributePair(sa.WAITING_ON, "validation"),
             ]
         ),
-        "static_summary": (
-            f"Sales order {entry.order_no} for customer {entry.customer_id}, "
-            f"{entry.line_count} line(s), entered by {entry.created_by}"
-        ),
+        "static_summary": entry.summary(),
     }
 
 

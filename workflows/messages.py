@@ -117,6 +117,8 @@ class OrderState:
     held_from: OrderStatus | None = None
     waiting_on: str = ""
     policy: str | None = None
+    # The order's total as validation priced it (decimal as text); None before validation.
+    total: str | None = None
     current_level: int = 0  # 1-based; 0 before review
     levels: list[LevelState] = field(default_factory=list)
     allocation: StockAllocation | None = None

@@ -33,7 +33,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.text import storable
     from workflows import search_attributes as sa
     from workflows.messages import OrderState, OrderWorkflowInput, UpdateAck
-    from workflows.order.details import render_details, waiting_on
+    from workflows.order.details import (
+        level_under_review,
+        render_details,
+        waiting_on,
+        waiting_role,
+    )
 
 S = OrderStatus
 
@@ -299,14 +304,35 @@ class OrderContext:
     def publish(
         self, record: TransitionRecord, attributes: Sequence[SearchAttributeUpdate[Any]] = ()
     ) -> None:
-        """The search attributes lead the write: ops see the status being written."""
-        status = sa.ORDER_STATUS.value_set(record.to_status)
-        workflow.upsert_search_attributes([status, *attributes])
+        """The search attributes lead the write: ops see the status being written, since when
+        and whom it waits on."""
+        target = OrderStatus(record.to_status)
+        waits_on = waiting_role(
+            target, level_under_review(self.state), fault=record.fault is not None
+        )
+        workflow.upsert_search_attributes(
+            [
+                sa.ORDER_STATUS.value_set(record.to_status),
+                sa.STATUS_SINCE.value_set(record.at),
+                _waiting_on_update(waits_on),
+                *attributes,
+            ]
+        )
 
     def unpublish(self, record: TransitionRecord) -> None:
         """The write failed: the search attributes show the status the order kept."""
         if record.from_status is not None:
-            workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set(record.from_status)])
+            state = self.state
+            waits_on = waiting_role(
+                state.status, level_under_review(state), fault=state.fault is not None
+            )
+            workflow.upsert_search_attributes(
+                [
+                    sa.ORDER_STATUS.value_set(record.from_status),
+                    sa.STATUS_SINCE.value_set(state.since),
+                    _waiting_on_update(waits_on),
+                ]
+            )
 
     def apply(self, record: TransitionRecord) -> None:
         """The written transition, now the order's state and its current details."""
@@ -357,3 +383,8 @@ class OrderContext:
     def snapshot(self) -> OrderState:
         self.state.waiting_on = waiting_on(self.state)
         return self.state
+
+
+def _waiting_on_update(role: str | None) -> SearchAttributeUpdate[str]:
+    """``WaitingOn`` set to ``role``; removed once the order is closed and waits on nobody."""
+    return sa.WAITING_ON.value_set(role) if role is not None else sa.WAITING_ON.value_unset()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.inputs import DecisionRecord, ReviewNoticeRecord, ReviewPlan
@@ -151,7 +153,11 @@ class ReviewEngine:
             )
             await self._record_firing(escalated, "escalation", escalated.deciders(), 1, told)
             escalate(level)
-            workflow.upsert_search_attributes([sa.ESCALATED.value_set(True)])
+            escalated_update: list[SearchAttributeUpdate[Any]] = [sa.ESCALATED.value_set(True)]
+            # Unless a hold came in meanwhile, the order now waits on the role it escalated to.
+            if self.order.state.status == S.UNDER_REVIEW and level.escalated_to:
+                escalated_update.append(sa.WAITING_ON.value_set(level.escalated_to))
+            workflow.upsert_search_attributes(escalated_update)
         else:
             await self._expire(level)
 
@@ -257,14 +263,26 @@ class ReviewEngine:
             if record.transition is not None:
                 order.publish(record.transition)
             if following is not None:
-                workflow.upsert_search_attributes([sa.REVIEW_LEVEL.value_set(following.level)])
+                workflow.upsert_search_attributes(
+                    [
+                        sa.REVIEW_LEVEL.value_set(following.level),
+                        sa.WAITING_ON.value_set(following.role),
+                        sa.STATUS_SINCE.value_set(now),
+                    ]
+                )
             try:
                 await order.project_for_caller(ReviewActivities.record_decision, record)
             except Exception:
                 if record.transition is not None:
                     order.unpublish(record.transition)
                 if following is not None:
-                    workflow.upsert_search_attributes([sa.REVIEW_LEVEL.value_set(level.level)])
+                    workflow.upsert_search_attributes(
+                        [
+                            sa.REVIEW_LEVEL.value_set(level.level),
+                            sa.WAITING_ON.value_set(level.escalated_to or level.role),
+                            sa.STATUS_SINCE.value_set(state.since),
+                        ]
+                    )
                 raise
             level.decisions.append(
                 DecisionState(by, request.decision, request.comment, now, verdict.on_behalf_of)

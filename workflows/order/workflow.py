@@ -127,6 +127,8 @@ class OrderWorkflow:
             sa.CUSTOMER_ID.value_set(outcome.customer_id),
             sa.ORDER_TOTAL.value_set(float(outcome.total)),
         ]
+        # The static summary was fixed before the order was priced: the details carry it.
+        order.state.total = outcome.total
         if not outcome.ok or outcome.review is None:
             await order.advance(
                 S.REJECTED, SYSTEM, "; ".join(outcome.reasons), attributes=attributes
