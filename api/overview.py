@@ -143,9 +143,11 @@ LIMIT :limit
 _OPEN_ALERTS = text(
     f"""
 SELECT count(*) FROM alerts a
-LEFT JOIN orders o ON o.id = a.order_id
-LEFT JOIN products p ON p.sku = a.sku
-WHERE (a.sku IS NOT NULL AND p.low_stock_since IS NOT NULL AND a.at >= p.low_stock_since)
-   OR (a.sku IS NULL AND o.status NOT IN ({_CLOSED}))
+WHERE CASE WHEN a.sku IS NOT NULL
+           THEN EXISTS (SELECT 1 FROM products p WHERE p.sku = a.sku
+                          AND p.low_stock_since IS NOT NULL AND a.at >= p.low_stock_since)
+           ELSE EXISTS (SELECT 1 FROM orders o WHERE o.id = a.order_id
+                          AND o.status NOT IN ({_CLOSED}))
+      END
 """
 )

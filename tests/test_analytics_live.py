@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from domain.statuses import OrderStatus
+from domain.waiting import waiting_on
 from tests.analytics_history import KnownOrder, Level, add_alert, write
 from tests.factories import World
 from tests.test_analytics import ANALYTICS, report, stage
@@ -235,3 +237,18 @@ async def test_the_default_period_is_the_last_30_days(world: World) -> None:
     assert end - start == timedelta(days=30)
     assert abs(end - datetime.now(UTC)) < timedelta(minutes=5)
     assert len(body["data"]) == 31
+
+
+def test_waiting_on_says_whom_in_plain_words() -> None:
+    review = OrderStatus.UNDER_REVIEW
+    assert waiting_on(review, level=1, level_count=2, role="supervisor") == (
+        "supervisor approval, level 1 of 2"
+    )
+    assert waiting_on(review, level=2, level_count=3, role="manager", escalated_to="director") == (
+        "manager or director (escalated) approval, level 2 of 3"
+    )
+    assert waiting_on(OrderStatus.AWAITING_SHIPMENT) == "logistics to dispatch"
+    assert waiting_on(OrderStatus.ON_HOLD, carrier_hold=True) == (
+        "ops to resume or cancel (carrier exception)"
+    )
+    assert waiting_on(OrderStatus.COMPLETED) == "nothing: the order is closed"

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -41,7 +42,14 @@ class ApprovalPolicy(Base):
 
 class ReviewLevel(Base):
     __tablename__ = "review_levels"
-    __table_args__ = (UniqueConstraint("order_id", "level"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "level"),
+        Index(
+            "ix_review_levels_opened_at",
+            "opened_at",
+            postgresql_include=["order_id", "level", "role", "status", "escalated", "decided_at"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -60,13 +68,20 @@ class ReviewLevel(Base):
     # Reminders per round before the level falls silent; null: the deployment's default.
     reminder_limit: Mapped[int | None] = mapped_column(Integer)
     # When the level became the one waiting for decisions: where its turnaround starts.
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Decision(Base):
     __tablename__ = "decisions"
-    __table_args__ = (UniqueConstraint("order_id", "level", "decided_by"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "level", "decided_by"),
+        Index(
+            "ix_decisions_at",
+            "at",
+            postgresql_include=["order_id", "level", "decided_by", "on_behalf_of"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -77,7 +92,7 @@ class Decision(Base):
     acting_role: Mapped[str] = mapped_column(String(32))
     decision: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ReviewNotice(Base):
@@ -87,7 +102,12 @@ class ReviewNotice(Base):
     """
 
     __tablename__ = "review_notices"
-    __table_args__ = (UniqueConstraint("order_id", "level", "kind", "round", "recipient"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "level", "kind", "round", "recipient"),
+        Index(
+            "ix_review_notices_at", "at", postgresql_include=["order_id", "level", "kind", "round"]
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -96,7 +116,7 @@ class ReviewNotice(Base):
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     role: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Delegation(Base):

@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -27,7 +28,14 @@ class WorkOrder(Base):
     """
 
     __tablename__ = "work_orders"
-    __table_args__ = (UniqueConstraint("order_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq"),
+        Index(
+            "ix_work_orders_created_at",
+            "created_at",
+            postgresql_include=["order_id", "line", "status", "finished_at"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -40,7 +48,7 @@ class WorkOrder(Base):
     status: Mapped[str] = mapped_column(String(16))  # open | completed | cancelled
     planned_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     planned_finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Good units out of the last step, which went into stock for the order.
     produced_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     replan_of: Mapped[str | None] = mapped_column(String(32))
@@ -93,6 +101,9 @@ class ProductionEvent(Base):
 
 class Shipment(Base):
     __tablename__ = "shipments"
+    __table_args__ = (
+        Index("ix_shipments_delivered_at", "delivered_at", postgresql_include=["order_id"]),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
@@ -102,7 +113,7 @@ class Shipment(Base):
     status: Mapped[str] = mapped_column(String(32))
     booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     events: Mapped[list[ShipmentEvent]] = relationship(

@@ -6,8 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Computed,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +29,7 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("created_by", "idempotency_key"),
-        Index("ix_orders_created_at", "created_at"),
+        Index("ix_orders_created_at", "created_at", postgresql_include=["total"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,13 +90,15 @@ class StatusHistory(Base):
         Index(
             "ix_status_history_at_stay",
             "at",
-            postgresql_include=["to_status", "left_at", "order_id"],
+            postgresql_include=["to_status", "stay_seconds", "order_id"],
         ),
-        # The stay each order is in now: where open orders wait, and since when.
+        # The stay each open order is in now: where it waits, and since when.
         Index(
             "ix_status_history_current",
             "at",
-            postgresql_where=text("left_at IS NULL"),
+            postgresql_where=text(
+                "left_at IS NULL AND to_status NOT IN ('CANCELLED', 'COMPLETED', 'REJECTED')"
+            ),
             postgresql_include=["order_id", "to_status"],
         ),
     )
@@ -110,3 +114,7 @@ class StatusHistory(Base):
     # When the order left ``to_status`` (the next transition's ``at``); null while it stays.
     # Written with the next transition, so a stay is one row and analytics need no self-join.
     left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The stay's length, kept by PostgreSQL: the stage analytics sort these for percentiles.
+    stay_seconds: Mapped[float | None] = mapped_column(
+        Double, Computed("extract(epoch FROM left_at - at)", persisted=True)
+    )

@@ -17,6 +17,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# The stay an open order is in now; the overview's query repeats this condition word for word.
+CURRENT_STAY = "left_at IS NULL AND to_status NOT IN ('CANCELLED', 'COMPLETED', 'REJECTED')"
+
+
 def upgrade() -> None:
     op.add_column("orders", sa.Column("requested_delivery_date", sa.Date(), nullable=True))
     op.add_column("status_history", sa.Column("left_at", sa.DateTime(timezone=True), nullable=True))
@@ -31,29 +35,60 @@ def upgrade() -> None:
         WHERE n.id = h.id AND n.next_at IS NOT NULL
         """
     )
+    op.add_column(
+        "status_history",
+        sa.Column(
+            "stay_seconds",
+            sa.Double(),
+            sa.Computed("extract(epoch FROM left_at - at)", persisted=True),
+            nullable=True,
+        ),
+    )
     op.create_index(
         "ix_status_history_at_stay",
         "status_history",
         ["at"],
-        postgresql_include=["to_status", "left_at", "order_id"],
+        postgresql_include=["to_status", "stay_seconds", "order_id"],
     )
     op.create_index(
         "ix_status_history_current",
         "status_history",
         ["at"],
-        postgresql_where=sa.text("left_at IS NULL"),
+        postgresql_where=sa.text(CURRENT_STAY),
         postgresql_include=["order_id", "to_status"],
     )
-    op.create_index("ix_orders_created_at", "orders", ["created_at"])
-    op.create_index("ix_shipments_delivered_at", "shipments", ["delivered_at"])
-    op.create_index("ix_review_levels_opened_at", "review_levels", ["opened_at"])
-    op.create_index("ix_decisions_at", "decisions", ["at"])
-    op.create_index("ix_review_notices_at", "review_notices", ["at"])
-    op.create_index("ix_work_orders_finished_at", "work_orders", ["finished_at"])
+    op.create_index("ix_orders_created_at", "orders", ["created_at"], postgresql_include=["total"])
+    op.create_index(
+        "ix_shipments_delivered_at", "shipments", ["delivered_at"], postgresql_include=["order_id"]
+    )
+    op.create_index(
+        "ix_review_levels_opened_at",
+        "review_levels",
+        ["opened_at"],
+        postgresql_include=["order_id", "level", "role", "status", "escalated", "decided_at"],
+    )
+    op.create_index(
+        "ix_decisions_at",
+        "decisions",
+        ["at"],
+        postgresql_include=["order_id", "level", "decided_by", "on_behalf_of"],
+    )
+    op.create_index(
+        "ix_review_notices_at",
+        "review_notices",
+        ["at"],
+        postgresql_include=["order_id", "level", "kind", "round"],
+    )
+    op.create_index(
+        "ix_work_orders_created_at",
+        "work_orders",
+        ["created_at"],
+        postgresql_include=["order_id", "line", "status", "finished_at"],
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_work_orders_finished_at", "work_orders")
+    op.drop_index("ix_work_orders_created_at", "work_orders")
     op.drop_index("ix_review_notices_at", "review_notices")
     op.drop_index("ix_decisions_at", "decisions")
     op.drop_index("ix_review_levels_opened_at", "review_levels")
@@ -61,5 +96,6 @@ def downgrade() -> None:
     op.drop_index("ix_orders_created_at", "orders")
     op.drop_index("ix_status_history_current", "status_history")
     op.drop_index("ix_status_history_at_stay", "status_history")
+    op.drop_column("status_history", "stay_seconds")
     op.drop_column("status_history", "left_at")
     op.drop_column("orders", "requested_delivery_date")
