@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import analytics, overview
 from api.deps import SessionDep, require_roles
@@ -55,6 +56,15 @@ To = Annotated[
 ]
 
 
+def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The session factory, for a report that reads on several connections at once."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    return factory
+
+
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
+
+
 def _period(start: From = None, end: To = None) -> Period:
     return Period.of(start, end)
 
@@ -66,14 +76,14 @@ OfCustomer = Annotated[Id | None, Query(description="Only this customer's orders
 @router.get("/stage-durations", response_model=StageDurationsPublic)
 async def stage_durations(
     _: Staff,
-    session: SessionDep,
+    sessions: Sessions,
     period: ReportPeriod,
     customer_id: OfCustomer = None,
 ) -> StageDurationsPublic:
     """Time spent in each status (stays that began in the period; finished ones measured,
     unfinished ones counted as ``open``), the bottleneck stage, and the turnaround of each
     review level and the lead time of each production line."""
-    return await analytics.stage_durations(session, period, customer_id)
+    return await analytics.stage_durations(sessions, period, customer_id)
 
 
 @router.get("/throughput", response_model=ThroughputPublic)
