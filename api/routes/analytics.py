@@ -102,11 +102,11 @@ async def throughput(
 
 
 @router.get("/approvals", response_model=ApprovalsPublic)
-async def approvals(_: Staff, session: SessionDep, period: ReportPeriod) -> ApprovalsPublic:
+async def approvals(_: Staff, sessions: Sessions, period: ReportPeriod) -> ApprovalsPublic:
     """Turnaround per review level (from opening to decision, levels opened in the period)
     and per approver (decisions taken in the period), escalations, expiries and reminders,
     and the share of decisions taken by a delegate."""
-    return await analytics.approvals(session, period)
+    return await analytics.approvals(sessions, period)
 
 
 @router.get("/delivery", response_model=DeliveryPublic)
