@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run demo bench bench-park bench-reservation chaos test lint format clean clean-data
+.PHONY: venv run demo bench bench-park bench-reservation bench-analytics chaos test lint format clean clean-data
 
 venv: $(STAMP)
 
@@ -41,6 +41,11 @@ bench-park: $(STAMP)
 # Stock reservation under concurrency, on a fresh database of its own; prints figures.
 bench-reservation: $(STAMP)
 	$(BIN)/python -m bench.reservation $(BENCH_ARGS)
+
+# The analytics endpoints over a year of 100,000 orders loaded into a fresh database of its
+# own; prints p50/p99 per endpoint and period. Options: BENCH_ARGS="--orders 20000 --calls 50".
+bench-analytics: $(STAMP)
+	$(BIN)/python -m bench.analytics $(BENCH_ARGS)
 
 # 300 orders walk their scripts on a stack of its own (free ports, a temporary data directory)
 # while 5 worker, 2 API, 1 PostgreSQL and 1 Temporal SIGKILLs hit it at random moments; prints

@@ -16,6 +16,7 @@ from api.metrics import ApiMetrics
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, bind_path_order
 from api.openapi import install_openapi
 from api.routes import (
+    analytics,
     audit,
     auth,
     carrier,
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         delegations,
         notifications,
         audit,
+        analytics,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

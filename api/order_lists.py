@@ -67,6 +67,7 @@ STAFF_CSV_COLUMNS = (
     "created_by",
     "created_at",
     "updated_at",
+    "requested_delivery_date",
     "waiting_role",
     "escalated_to",
 )
@@ -143,6 +144,7 @@ def _columns(sort: _Sort) -> _Rows:
         Order.created_by,
         Order.created_at,
         Order.updated_at,
+        Order.requested_delivery_date,
         _open_level(ReviewLevel.role).label("waiting_role"),
         _open_level(escalated_to).label("escalated_to"),
         (sort.key if sort.key is not None else literal(None)).label("sort_key"),
@@ -237,6 +239,7 @@ def _item(viewer: Viewer, row: Row[Any]) -> schemas.OrderListItem | schemas.Cust
         "currency": row.currency,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
+        "requested_delivery_date": row.requested_delivery_date,
     }
     if viewer.customer_only:
         return schemas.CustomerOrderListItem.model_validate(shown)

@@ -73,6 +73,7 @@ async def run_demo(api_url: str, story: Narrator) -> int:
         )
         print_summary(outcomes)
         await print_lines_and_alerts(demo)
+        await print_analytics(demo)
     failed = [outcome for outcome in outcomes if not outcome.ok]
     print()
     if failed:
@@ -122,6 +123,26 @@ async def print_lines_and_alerts(demo: Demo) -> None:
         print(f"  {alert['kind']:<18} {alert['message']}")
     if not new:
         print("  none")
+
+
+async def print_analytics(demo: Demo) -> None:
+    """What the analytics make of the orders so far (the last 30 days; GET /api/v1/analytics)."""
+    stages = await demo.api.get(OPS, "/analytics/stage-durations")
+    delivery = await demo.api.get(OPS, "/analytics/delivery")
+    print()
+    print("Analytics, last 30 days (GET /api/v1/analytics/...)")
+    bottleneck = stages["bottleneck"]
+    if bottleneck:
+        print(
+            f"  bottleneck: {bottleneck['status']}, {bottleneck['share']:.0%} of the time spent "
+            f"in finished stays, {bottleneck['mean_seconds']:.0f} s on average"
+        )
+    rate_shown = "—" if delivery["on_time_rate"] is None else f"{delivery['on_time_rate']:.0%}"
+    print(
+        f"  deliveries against the requested day: {delivery['on_time']} of "
+        f"{delivery['delivered']} on time ({rate_shown}), "
+        f"{len(delivery['late'])} late listed, {delivery['without_requested_date']} without a date"
+    )
 
 
 def main() -> int:

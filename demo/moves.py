@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -127,13 +127,20 @@ class Demo:
         return max(self.available.get(sku, 0), 0)
 
 
+# Days from entry to the delivery date ACME asks for, per scenario: one is wanted today.
+REQUESTED_IN_DAYS = {"a1": 7, "b": 10, "c": 5, "a2": 3, "a3": 0, "e": 14}
+
+
 async def enter_order(
     demo: Demo, outcome: Outcome, lines: list[tuple[str, int]], purpose: str
 ) -> TrackedOrder:
-    """Sales enters the order; an Idempotency-Key makes a retried request harmless."""
+    """Sales enters the order with the day ACME wants it; an Idempotency-Key makes a retried
+    request harmless."""
+    wanted = datetime.now(UTC).date() + timedelta(days=REQUESTED_IN_DAYS.get(outcome.tag, 7))
     body = {
         "customer_id": demo.customer_id,
         "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines],
+        "requested_delivery_date": wanted.isoformat(),
     }
     key = {"Idempotency-Key": f"demo-{uuid.uuid4()}"}
     detail = await demo.api.post(SALES, "/orders", body, headers=key)
@@ -141,7 +148,7 @@ async def enter_order(
     outcome.order = order
     total = sum((demo.prices[sku] * quantity for sku, quantity in lines), Decimal(0))
     what = " + ".join(f"{quantity} × {sku}" for sku, quantity in lines)
-    order.say(f"{SALES} enters {what} for ACME, {money(total)}: {purpose}")
+    order.say(f"{SALES} enters {what} for ACME, {money(total)}, wanted by {wanted}: {purpose}")
     order.say(f"follow it in the Temporal UI: {demo.story.workflow_link(order.order_no)}")
     order.show(detail)
     return order

@@ -96,6 +96,11 @@ MATRIX: dict[str, frozenset[str]] = {
     f"GET {API}/webhooks/{{subscription_id}}/deliveries": OPS,
     f"GET {API}/audit": OPS,
     f"GET {API}/audit/verify": OPS,
+    f"GET {API}/analytics/stage-durations": STAFF,
+    f"GET {API}/analytics/throughput": STAFF,
+    f"GET {API}/analytics/approvals": STAFF,
+    f"GET {API}/analytics/delivery": STAFF,
+    f"GET {API}/analytics/overview": STAFF,
 }
 
 # Answered without a bearer token.

@@ -20,6 +20,7 @@ CUSTOMER_ORDER_KEYS = {
     "total",
     "currency",
     "created_at",
+    "requested_delivery_date",
     "lines",
     "shipment",
     "history",

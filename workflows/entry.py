@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -42,6 +42,8 @@ class _EnteredOrder(Protocol):
     def currency(self) -> str: ...
     @property
     def lines(self) -> Any: ...
+    @property
+    def requested_delivery_date(self) -> date | None: ...
 
 
 class _OrderingCustomer(Protocol):
@@ -67,6 +69,7 @@ class OrderEntry:
     total: Decimal | None
     currency: str
     line_count: int
+    requested_delivery_date: date | None = None
 
     @classmethod
     def of(cls, order: _EnteredOrder, customer: _OrderingCustomer) -> OrderEntry:
@@ -113,6 +116,11 @@ def start_options(settings: Settings, entry: OrderEntry) -> dict[str, Any]:
             reminder_limit=settings.reminder_limit,
         ),
         history_limit=settings.order_history_limit,
+        requested_delivery_date=(
+            entry.requested_delivery_date.isoformat()
+            if entry.requested_delivery_date is not None
+            else None
+        ),
     )
     return {
         "args": [params],

@@ -168,6 +168,7 @@ ORDER_SUMMARY_EXAMPLE: JsonDict = {
     "currency": "CNY",
     "created_by": "sales1",
     "created_at": "2026-11-30T08:15:00Z",
+    "requested_delivery_date": "2026-12-14",
 }
 ORDER_LINES_EXAMPLE: list[JsonValue] = [
     {
@@ -255,6 +256,7 @@ CUSTOMER_ORDER_SUMMARY_EXAMPLE: JsonDict = {
     "total": "94900.00",
     "currency": "CNY",
     "created_at": "2026-11-30T08:15:00Z",
+    "requested_delivery_date": "2026-12-14",
 }
 
 # A webhook subscription of ops.

@@ -51,6 +51,11 @@ class ReviewLevel(Base):
             "order_id",
             postgresql_where=text("status = 'pending'"),
         ),
+        Index(
+            "ix_review_levels_opened_at",
+            "opened_at",
+            postgresql_include=["order_id", "level", "role", "status", "escalated", "decided_at"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,13 +74,21 @@ class ReviewLevel(Base):
     expire_after: Mapped[float | None] = mapped_column(Float)
     # Reminders per round before the level falls silent; null: the deployment's default.
     reminder_limit: Mapped[int | None] = mapped_column(Integer)
+    # When the level became the one waiting for decisions: where its turnaround starts.
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Decision(Base):
     __tablename__ = "decisions"
-    __table_args__ = (UniqueConstraint("order_id", "level", "decided_by"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "level", "decided_by"),
+        Index(
+            "ix_decisions_at",
+            "at",
+            postgresql_include=["order_id", "level", "decided_by", "on_behalf_of"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -96,7 +109,12 @@ class ReviewNotice(Base):
     """
 
     __tablename__ = "review_notices"
-    __table_args__ = (UniqueConstraint("order_id", "level", "kind", "round", "recipient"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "level", "kind", "round", "recipient"),
+        Index(
+            "ix_review_notices_at", "at", postgresql_include=["order_id", "level", "kind", "round"]
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))

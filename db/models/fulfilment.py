@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -27,7 +28,14 @@ class WorkOrder(Base):
     """
 
     __tablename__ = "work_orders"
-    __table_args__ = (UniqueConstraint("order_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq"),
+        Index(
+            "ix_work_orders_created_at",
+            "created_at",
+            postgresql_include=["order_id", "line", "status", "finished_at"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -93,6 +101,9 @@ class ProductionEvent(Base):
 
 class Shipment(Base):
     __tablename__ = "shipments"
+    __table_args__ = (
+        Index("ix_shipments_delivered_at", "delivered_at", postgresql_include=["order_id"]),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)

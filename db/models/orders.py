@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Computed,
+    Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -15,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,8 +30,9 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("created_by", "idempotency_key"),
-        # The order list's sorts: each key with the id that breaks its ties (api/order_lists.py).
-        Index("ix_orders_created_at_id", "created_at", "id"),
+        # The order list's sorts: each key with the id that breaks its ties (api/order_lists.py);
+        # the total too, so the throughput report (api/analytics.py) reads the index alone.
+        Index("ix_orders_created_at_id", "created_at", "id", postgresql_include=["total"]),
         Index("ix_orders_updated_at_id", "updated_at", "id"),
     )
 
@@ -48,6 +53,8 @@ class Order(Base):
     # The approval policy version and rule the order was reviewed under; null before review.
     policy_version: Mapped[int | None] = mapped_column(Integer)
     policy_rule: Mapped[str | None] = mapped_column(String(100))
+    # The day the customer wants the goods; on-time delivery is measured against it.
+    requested_delivery_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -86,7 +93,24 @@ class StatusHistory(Base):
     """One row per transition; ``seq`` is the workflow's own counter, so a retry cannot add one."""
 
     __tablename__ = "status_history"
-    __table_args__ = (UniqueConstraint("order_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq"),
+        # Stays that began in a period, read by the stage analytics without the table.
+        Index(
+            "ix_status_history_at_stay",
+            "at",
+            postgresql_include=["to_status", "stay_seconds", "order_id"],
+        ),
+        # The stay each open order is in now: where it waits, and since when.
+        Index(
+            "ix_status_history_current",
+            "at",
+            postgresql_where=text(
+                "left_at IS NULL AND to_status NOT IN ('CANCELLED', 'COMPLETED', 'REJECTED')"
+            ),
+            postgresql_include=["order_id", "to_status"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -96,3 +120,10 @@ class StatusHistory(Base):
     actor: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When the order left ``to_status`` (the next transition's ``at``); null while it stays.
+    # Written with the next transition, so a stay is one row and analytics need no self-join.
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The stay's length, kept by PostgreSQL: the stage analytics sort these for percentiles.
+    stay_seconds: Mapped[float | None] = mapped_column(
+        Double, Computed("extract(epoch FROM left_at - at)", persisted=True)
+    )
