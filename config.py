@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     task_queue: str = "orders"
+    # Where people open the Temporal Web UI; the dashboard links every order to its page there.
+    temporal_ui_url: str = "http://localhost:8233"
 
     # A request body larger than this many bytes is refused with 413 before it is parsed.
     max_body_bytes: int = Field(default=1 << 20, ge=1)

@@ -16,6 +16,7 @@ from api.routes import (
     audit,
     auth,
     carrier,
+    dashboard,
     delegations,
     health,
     notifications,
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(dashboard.router)
+    app.mount(dashboard.ASSETS_PATH, dashboard.dashboard_assets(), name="dashboard-assets")
     for module in (
         health,
         auth,
