@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 from temporalio.client import Client
 
 from api.app import create_app
@@ -29,6 +29,8 @@ SCREENSHOT = OUTPUT_DIR / "dashboard.png"
 TEMPORAL_UI = "http://temporal-ui.example.test:8233"
 # The one absolute URL the page's script holds: the SVG namespace, a name that is never fetched.
 XML_NAMESPACES = ("http://www.w3.org/2000/svg",)
+# How long a check waits for the page to show something (it waits on the real stack).
+PAGE_WAIT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +82,10 @@ async def shown_counts(page: Page) -> dict[str, int]:
 
 async def refreshed(page: Page) -> None:
     """Ask the page to reload its figures and wait until it says it did."""
-    before = await page.get_attribute("#updated", "data-at")
+    updated = page.locator("#updated")
+    before = await updated.get_attribute("data-at")
     await page.click("#refresh")
-    await page.wait_for_function(
-        "before => document.getElementById('updated').dataset.at !== before", arg=before
-    )
+    await expect(updated).not_to_have_attribute("data-at", before or "", timeout=PAGE_WAIT_MS)
 
 
 async def orders_in_several_statuses(world: World) -> dict[str, str]:
@@ -136,7 +137,7 @@ async def test_staff_see_the_order_book_as_the_analytics_api_counts_it(
 
     page = await browser.new_page(viewport={"width": 1440, "height": 900})
     await sign_in(page, dashboard_url, ops.username)
-    await page.wait_for_selector("#updated[data-at]")
+    await page.wait_for_selector("#updated[data-at]", timeout=PAGE_WAIT_MS)
     assert await page.is_visible("#board")
     assert not await page.is_visible("#sign-in")
 
@@ -206,11 +207,9 @@ async def test_staff_see_the_order_book_as_the_analytics_api_counts_it(
     held_no = await held_link.get_attribute("data-order-no")
     assert await held_link.get_attribute("href") == f"/api/v1/orders/{held_no}"
     await held_link.click()
-    await page.wait_for_selector("#detail[open]")
-    await page.wait_for_function(
-        "document.getElementById('detail-body').textContent.includes('\"order_no\"')"
+    await expect(page.locator("#detail-body")).to_contain_text(
+        f'"order_no": "{held_no}"', timeout=PAGE_WAIT_MS
     )
-    assert f'"order_no": "{held_no}"' in await page.inner_text("#detail-body")
     await page.click("#detail button[type=submit]")
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
@@ -229,9 +228,7 @@ async def test_a_customer_is_refused_and_a_wrong_password_told(
     assert await page.evaluate("sessionStorage.length") == 0
 
     await sign_in(page, dashboard_url, world["ops"].username, password="not-the-password")
-    await page.wait_for_function(
-        "document.getElementById('sign-in-error').textContent.includes('Wrong username')"
-    )
+    await expect(error).to_contain_text("Wrong username or password", timeout=PAGE_WAIT_MS)
     assert not await page.is_visible("#board")
 
 

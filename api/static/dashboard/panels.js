@@ -4,6 +4,12 @@
 import { ageSeconds, count, duration, moment, money, percent } from "./format.js";
 
 let links = { temporalUiUrl: "", namespace: "default" };
+let labels = new Map();
+
+/** A status as people read it ("Under review"), from the labels the overview carries. */
+function statusLabel(status) {
+  return labels.get(status) || status;
+}
 
 /** Where order links point: set once from GET /dashboard/config. */
 export function configureLinks(config) {
@@ -54,6 +60,7 @@ const TERMINAL = new Set(["COMPLETED", "REJECTED", "CANCELLED"]);
 
 /** One tile per status: how many orders are in it now and what they are worth. */
 export function renderStatuses(container, overview) {
+  labels = new Map(overview.statuses.map((entry) => [entry.status, entry.label.en]));
   const tiles = overview.statuses.map((entry) => {
     const tile = element("div", "tile");
     tile.dataset.status = entry.status;
@@ -98,7 +105,7 @@ export function renderAlerts(countsBox, listsBox, overview) {
       const item = element("li");
       const head = element("div", "ref-head");
       head.append(orderLink(ref.order_no), temporalLink(ref.order_no));
-      const facts = `${ref.customer_code} · ${ref.status} · since ${moment(ref.since)}`;
+      const facts = `${ref.customer_code} · ${statusLabel(ref.status)} · since ${moment(ref.since)}`;
       item.append(head, element("div", "muted", facts));
       if (ref.reason) item.append(element("div", "reason", ref.reason));
       list.append(item);
@@ -119,7 +126,7 @@ export function renderWaiting(tbody, overview) {
     row.dataset.orderNo = entry.order_no;
     const age = ageSeconds(entry.since);
     cell(row, orderLink(entry.order_no));
-    cell(row, entry.status, "status");
+    cell(row, statusLabel(entry.status), "status");
     cell(row, entry.customer_code);
     cell(row, entry.waiting_on, "waiting-on");
     cell(row, moment(entry.since));
