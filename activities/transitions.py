@@ -29,6 +29,12 @@ async def write_transition(
     """
     if not await _insert_or_supersede(session, order, record):
         return False
+    # The stay in the status it leaves ends here (see ``StatusHistory.left_at``).
+    await session.execute(
+        update(StatusHistory)
+        .where(StatusHistory.order_id == order.id, StatusHistory.seq == record.seq - 1)
+        .values(left_at=record.at)
+    )
     await session.execute(
         update(Order)
         .where(Order.id == order.id)

@@ -13,6 +13,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.openapi import install_openapi
 from api.routes import (
+    analytics,
     audit,
     auth,
     carrier,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         delegations,
         notifications,
         audit,
+        analytics,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -122,6 +122,7 @@ def order_summary(order: Order) -> schemas.OrderSummary:
         currency=order.currency,
         created_by=order.created_by,
         created_at=order.created_at,
+        requested_delivery_date=order.requested_delivery_date,
     )
 
 
@@ -178,6 +179,7 @@ _ORDER_DETAIL = text(
 SELECT
   o.order_no, o.status, o.held_from, o.customer_id, o.total::text AS total, o.currency,
   o.created_by, o.created_at, o.rejection_reasons, o.policy_version, o.policy_rule,
+  o.requested_delivery_date,
   (SELECT coalesce(json_agg(json_build_object(
             'line_no', l.line_no, 'sku', l.sku, 'quantity', l.quantity,
             'unit_price', l.unit_price::text, 'amount', l.amount::text,
@@ -308,6 +310,7 @@ def _shown_to_all(row: Any) -> dict[str, Any]:
         "total": row["total"],
         "currency": row["currency"],
         "created_at": row["created_at"],
+        "requested_delivery_date": row["requested_delivery_date"],
         "lines": row["lines"],
     }
 

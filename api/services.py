@@ -99,6 +99,7 @@ async def create_order(
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         rejection_reasons=[],
+        requested_delivery_date=body.requested_delivery_date,
         lines=[
             OrderLine(
                 line_no=i,
@@ -156,7 +157,11 @@ async def create_order(
 
 def entry_hash(body: schemas.OrderCreate) -> str:
     """What an entry asks for, as a hash of its canonical JSON."""
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    asked = body.model_dump(mode="json")
+    # Left out when not given, so entries hashed before the field existed still match.
+    if asked.get("requested_delivery_date") is None:
+        asked.pop("requested_delivery_date", None)
+    canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -39,6 +40,8 @@ class _EnteredOrder(Protocol):
     def total(self) -> Decimal | None: ...
     @property
     def lines(self) -> Any: ...
+    @property
+    def requested_delivery_date(self) -> date | None: ...
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,17 @@ class OrderEntry:
     customer_id: int
     total: Decimal | None
     line_count: int
+    requested_delivery_date: date | None = None
 
     @classmethod
     def of(cls, order: _EnteredOrder) -> OrderEntry:
         return cls(
-            order.order_no, order.created_by, order.customer_id, order.total, len(order.lines)
+            order.order_no,
+            order.created_by,
+            order.customer_id,
+            order.total,
+            len(order.lines),
+            order.requested_delivery_date,
         )
 
 
@@ -72,6 +81,11 @@ def start_options(settings: Settings, entry: OrderEntry) -> dict[str, Any]:
             reminder_limit=settings.reminder_limit,
         ),
         history_limit=settings.order_history_limit,
+        requested_delivery_date=(
+            entry.requested_delivery_date.isoformat()
+            if entry.requested_delivery_date is not None
+            else None
+        ),
     )
     return {
         "args": [params],

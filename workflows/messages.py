@@ -153,3 +153,6 @@ class OrderWorkflowInput:
     history_limit: int = 10_000
     # Where the order stood when the previous run continued as new; None for a new order.
     carried: OrderState | None = None
+    # The day the customer asked for (ISO date), as entered; None when none was asked for.
+    # Carried for what the workflow shows of the order; it adds no step to the workflow.
+    requested_delivery_date: str | None = None

@@ -127,7 +127,7 @@ class DeliveryPublic(Window):
     without_requested_date: int = Field(
         description="Orders delivered in the period that asked for no date; not in the rate."
     )
-    late: list[LateDelivery] = Field(description="Latest first by days late.")
+    late: list[LateDelivery] = Field(description="The most days late first, up to 100.")
 
 
 class StatusCount(BaseModel):

@@ -9,7 +9,7 @@ A customer user gets these shapes wherever staff get :class:`~api.schemas.OrderP
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -51,6 +51,9 @@ class CustomerOrderSummary(BaseModel):
     total: Decimal | None
     currency: str
     created_at: datetime
+    requested_delivery_date: date | None = Field(
+        description="The day the customer asked to receive the goods; null when none."
+    )
 
 
 class CustomerOrderPublic(CustomerOrderSummary):

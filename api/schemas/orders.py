@@ -3,10 +3,11 @@ production, stock, shipment and history."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.approvals import ReviewPublic
 from api.schemas.fulfilment import (
@@ -17,12 +18,14 @@ from api.schemas.fulfilment import (
 )
 from api.schemas.reference import StatusLabel
 from api.schemas.types import (
+    MAX_DELIVERY_LEAD_DAYS,
     MAX_ORDER_LINES,
     MAX_UNIT_PRICE,
     Quantity,
     SingleLine,
     StrictId,
     UnitPrice,
+    in_delivery_window,
 )
 
 
@@ -47,6 +50,11 @@ class OrderCreate(BaseModel):
         max_length=MAX_ORDER_LINES,
         description="The order's total, at the prices given or else the list prices, must fit "
         "999,999,999,999.99.",
+    )
+    requested_delivery_date: Annotated[date, AfterValidator(in_delivery_window)] | None = Field(
+        default=None,
+        description="The day the customer wants the goods (YYYY-MM-DD): from today (UTC) up to "
+        f"{MAX_DELIVERY_LEAD_DAYS} days ahead; on-time delivery is measured against it.",
     )
 
 
@@ -80,6 +88,9 @@ class OrderSummary(BaseModel):
     currency: str
     created_by: str
     created_at: datetime
+    requested_delivery_date: date | None = Field(
+        description="The day the customer asked to receive the goods; null when none."
+    )
 
 
 class OrderPublic(OrderSummary):

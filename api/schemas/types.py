@@ -14,7 +14,7 @@ with a 422 instead of failing half-way through a request.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -37,6 +37,8 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 # A carrier reports what happened, not what will: a day of slack covers skewed clocks.
 CARRIER_CLOCK_SLACK = timedelta(days=1)
+# How far ahead a customer may ask for delivery: two years covers any planned order.
+MAX_DELIVERY_LEAD_DAYS = 731
 
 # Unicode control characters (category Cc): C0, DEL and C1.
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"
@@ -119,6 +121,16 @@ def in_utc(value: datetime) -> datetime:
             f"must be from {EARLIEST.isoformat()} up to {LATEST.isoformat()} (exclusive), in UTC"
         )
     return moment
+
+
+def in_delivery_window(value: date) -> date:
+    """A requested delivery date is a day still to come, within a planning horizon."""
+    today = datetime.now(UTC).date()
+    if value < today:
+        raise ValueError(f"must not be in the past (today is {today.isoformat()} in UTC)")
+    if value > today + timedelta(days=MAX_DELIVERY_LEAD_DAYS):
+        raise ValueError(f"must be within {MAX_DELIVERY_LEAD_DAYS} days from today")
+    return value
 
 
 def _not_after_tomorrow(value: datetime) -> datetime:

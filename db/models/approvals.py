@@ -59,7 +59,8 @@ class ReviewLevel(Base):
     expire_after: Mapped[float | None] = mapped_column(Float)
     # Reminders per round before the level falls silent; null: the deployment's default.
     reminder_limit: Mapped[int | None] = mapped_column(Integer)
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the level became the one waiting for decisions: where its turnaround starts.
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -76,7 +77,7 @@ class Decision(Base):
     acting_role: Mapped[str] = mapped_column(String(32))
     decision: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ReviewNotice(Base):
@@ -95,7 +96,7 @@ class ReviewNotice(Base):
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     role: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class Delegation(Base):

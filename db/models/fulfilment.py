@@ -40,7 +40,7 @@ class WorkOrder(Base):
     status: Mapped[str] = mapped_column(String(16))  # open | completed | cancelled
     planned_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     planned_finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     # Good units out of the last step, which went into stock for the order.
     produced_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     replan_of: Mapped[str | None] = mapped_column(String(32))
@@ -102,7 +102,7 @@ class Shipment(Base):
     status: Mapped[str] = mapped_column(String(32))
     booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     events: Mapped[list[ShipmentEvent]] = relationship(

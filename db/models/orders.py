@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,7 +25,10 @@ from db.models.base import Base, Money, _now_column
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("created_by", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("created_by", "idempotency_key"),
+        Index("ix_orders_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -33,6 +47,8 @@ class Order(Base):
     # The approval policy version and rule the order was reviewed under; null before review.
     policy_version: Mapped[int | None] = mapped_column(Integer)
     policy_rule: Mapped[str | None] = mapped_column(String(100))
+    # The day the customer wants the goods; on-time delivery is measured against it.
+    requested_delivery_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -66,7 +82,22 @@ class StatusHistory(Base):
     """One row per transition; ``seq`` is the workflow's own counter, so a retry cannot add one."""
 
     __tablename__ = "status_history"
-    __table_args__ = (UniqueConstraint("order_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq"),
+        # Stays that began in a period, read by the stage analytics without the table.
+        Index(
+            "ix_status_history_at_stay",
+            "at",
+            postgresql_include=["to_status", "left_at", "order_id"],
+        ),
+        # The stay each order is in now: where open orders wait, and since when.
+        Index(
+            "ix_status_history_current",
+            "at",
+            postgresql_where=text("left_at IS NULL"),
+            postgresql_include=["order_id", "to_status"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -76,3 +107,6 @@ class StatusHistory(Base):
     actor: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When the order left ``to_status`` (the next transition's ``at``); null while it stays.
+    # Written with the next transition, so a stay is one row and analytics need no self-join.
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,115 @@
+"""Analytics for staff: where orders spend their time, what comes in and goes out, how fast
+approvers decide, whether deliveries keep the requested date, and the order book now.
+Definitions in :mod:`api.analytics` and the README."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from api import analytics, overview
+from api.deps import SessionDep, require_roles
+from api.errors import Forbidden, InvalidRequest, Unauthorized, responses
+from api.report_period import DEFAULT_DAYS, Period, check_buckets
+from api.schemas.analytics import (
+    ApprovalsPublic,
+    DeliveryPublic,
+    OverviewPublic,
+    StageDurationsPublic,
+    ThroughputPublic,
+)
+from api.schemas.types import Id, SingleLine
+from db.models import User
+from domain.roles import STAFF_ROLES
+
+router = APIRouter(
+    prefix="/analytics",
+    tags=["analytics"],
+    responses=responses(Unauthorized, Forbidden, InvalidRequest),
+)
+
+Staff = Annotated[User, Depends(require_roles(*sorted(STAFF_ROLES)))]
+
+_MOMENT = (
+    "An ISO date (``2026-12-01``, midnight UTC) or a datetime with a time zone, from 2000 up "
+    "to 2100."
+)
+From = Annotated[
+    SingleLine | None,
+    Query(
+        alias="from",
+        max_length=40,
+        description=f"Start of the period, inclusive. {_MOMENT} Default: {DEFAULT_DAYS} days "
+        "before ``to``.",
+    ),
+]
+To = Annotated[
+    SingleLine | None,
+    Query(
+        alias="to",
+        max_length=40,
+        description=f"End of the period, exclusive; a date includes that whole day. {_MOMENT} "
+        "Default: now.",
+    ),
+]
+
+
+def _period(start: From = None, end: To = None) -> Period:
+    return Period.of(start, end)
+
+
+ReportPeriod = Annotated[Period, Depends(_period)]
+OfCustomer = Annotated[Id | None, Query(description="Only this customer's orders.")]
+
+
+@router.get("/stage-durations", response_model=StageDurationsPublic)
+async def stage_durations(
+    _: Staff,
+    session: SessionDep,
+    period: ReportPeriod,
+    customer_id: OfCustomer = None,
+) -> StageDurationsPublic:
+    """Time spent in each status (stays that began in the period; finished ones measured,
+    unfinished ones counted as ``open``), the bottleneck stage, and the turnaround of each
+    review level and the lead time of each production line."""
+    return await analytics.stage_durations(session, period, customer_id)
+
+
+@router.get("/throughput", response_model=ThroughputPublic)
+async def throughput(
+    _: Staff,
+    session: SessionDep,
+    period: ReportPeriod,
+    bucket: Annotated[
+        Literal["day", "week"], Query(description="Days, or weeks from Monday (UTC).")
+    ] = "day",
+) -> ThroughputPublic:
+    """Orders entered, completed, rejected and cancelled per day or week, with the value
+    entered and completed; every bucket of the period is present, empty ones as zeros."""
+    check_buckets(period, bucket)
+    return await analytics.throughput(session, period, bucket)
+
+
+@router.get("/approvals", response_model=ApprovalsPublic)
+async def approvals(_: Staff, session: SessionDep, period: ReportPeriod) -> ApprovalsPublic:
+    """Turnaround per review level (from opening to decision, levels opened in the period)
+    and per approver (decisions taken in the period), escalations, expiries and reminders,
+    and the share of decisions taken by a delegate."""
+    return await analytics.approvals(session, period)
+
+
+@router.get("/delivery", response_model=DeliveryPublic)
+async def delivery(
+    _: Staff, session: SessionDep, period: ReportPeriod, customer_id: OfCustomer = None
+) -> DeliveryPublic:
+    """Deliveries in the period against the day the customer asked for: how many on time,
+    the rate, and the late ones with how many days late (the most late first, up to 100)."""
+    return await analytics.delivery(session, period, customer_id)
+
+
+@router.get("/overview", response_model=OverviewPublic)
+async def order_book(_: Staff, session: SessionDep) -> OverviewPublic:
+    """The order book now: orders and value per status, the orders waiting longest and on
+    whom, escalated reviews, held orders (expired reviews, system faults) and open alerts."""
+    return await overview.overview(session)
