@@ -31,12 +31,12 @@ function empty(container, message) {
   container.replaceChildren(note);
 }
 
-/** Round a maximum up to a tidy axis end: 1, 2, 2.5 or 5 times a power of ten. */
-function niceCeiling(value) {
-  if (value <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) {
-    if (value <= step * power) return step * power;
+/** A whole tick step of 1, 2 or 5 times a power of ten, so that `ticks` steps reach `highest`. */
+function countStep(highest, ticks) {
+  const raw = Math.max(1, highest / ticks);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  for (const factor of [1, 2, 5, 10]) {
+    if (raw <= factor * power) return factor * power;
   }
   return 10 * power;
 }
@@ -53,8 +53,8 @@ export function stageChart(container, report) {
   }
   const bottleneck = report.bottleneck ? report.bottleneck.status : null;
   const width = 640;
-  const labelWidth = 150;
-  const valueWidth = 150;
+  const labelWidth = 140;
+  const valueWidth = 195;
   const rowHeight = 30;
   const top = 8;
   const height = top + stages.length * rowHeight + 8;
@@ -82,7 +82,8 @@ export function stageChart(container, report) {
       const x = labelWidth + stage.p90_seconds * scale;
       row.append(node("line", { x1: x, x2: x, y1: y + 3, y2: y + 27, class: "p90" }));
     }
-    const summary = `${duration(stage.mean_seconds)} · p90 ${duration(stage.p90_seconds)} · ${stage.count}`;
+    const orders = `${stage.count} ${stage.count === 1 ? "order" : "orders"}`;
+    const summary = `${duration(stage.mean_seconds)} · p90 ${duration(stage.p90_seconds)} · ${orders}`;
     row.append(node("text", { x: labelWidth + plotWidth + 8, y: y + 19, class: "value" }, summary));
     const title = node("title", {},
       `${stage.status}: ${stage.count} finished stays, mean ${duration(stage.mean_seconds)}, ` +
@@ -136,8 +137,8 @@ export function throughputChart(container, report) {
   const plotWidth = width - left - right;
   const plotHeight = height - top - bottom;
   const highest = Math.max(...days.flatMap((day) => SERIES.map((s) => day[s.key])));
-  const axisEnd = Math.max(4, niceCeiling(highest));
   const ticks = 4;
+  const axisEnd = countStep(highest, ticks) * ticks;
   const slot = plotWidth / days.length;
   const barWidth = Math.max(2, (slot - 6) / SERIES.length);
 
@@ -157,7 +158,7 @@ export function throughputChart(container, report) {
     svg.append(
       node("line", { x1: left, x2: width - right, y1: y, y2: y, class: tick ? "gridline" : "axis" }),
       node("text", { x: left - 6, y: y + 4, "text-anchor": "end", class: "tick" },
-        Number.isInteger(value) ? String(value) : value.toFixed(1)),
+        String(value)),
     );
   }
   // A date under every day while they fit (about 14 across), else under every n-th.
