@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     task_queue: str = "orders"
     # Where people open the Temporal Web UI; the dashboard links every order to its page there.
     temporal_ui_url: str = "http://localhost:8233"
+    # How often the dashboard page reloads its figures, in seconds.
+    dashboard_refresh_seconds: int = Field(default=15, ge=1, le=3600)
 
     # A request body larger than this many bytes is refused with 413 before it is parsed.
     max_body_bytes: int = Field(default=1 << 20, ge=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,14 +52,33 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
             await launched.close()
 
 
+@asynccontextmanager
+async def dashboard_served(
+    settings: Settings, temporal_client: Client, refresh_seconds: int
+) -> AsyncIterator[str]:
+    """The real app on a free loopback port, linking orders to a Temporal UI of its own."""
+    overrides = {"temporal_ui_url": TEMPORAL_UI, "dashboard_refresh_seconds": refresh_seconds}
+    app = create_app(settings.model_copy(update=overrides), temporal_client)
+    async with serve(app) as base_url:
+        yield f"{base_url}/dashboard"
+
+
 @pytest.fixture
 async def dashboard_url(
     settings: Settings, temporal_client: Client, worker: Any
 ) -> AsyncIterator[str]:
-    """The real app on a free loopback port, linking orders to a Temporal UI of its own."""
-    app = create_app(settings.model_copy(update={"temporal_ui_url": TEMPORAL_UI}), temporal_client)
-    async with serve(app) as base_url:
-        yield f"{base_url}/dashboard"
+    """A dashboard that refreshes only when asked to (within the test's span)."""
+    async with dashboard_served(settings, temporal_client, refresh_seconds=600) as url:
+        yield url
+
+
+@pytest.fixture
+async def lively_dashboard_url(
+    settings: Settings, temporal_client: Client, worker: Any
+) -> AsyncIterator[str]:
+    """A dashboard that refreshes itself every second."""
+    async with dashboard_served(settings, temporal_client, refresh_seconds=1) as url:
+        yield url
 
 
 async def sign_in(page: Page, url: str, username: str, password: str = TEST_PASSWORD) -> None:
@@ -230,6 +250,36 @@ async def test_a_customer_is_refused_and_a_wrong_password_told(
     await sign_in(page, dashboard_url, world["ops"].username, password="not-the-password")
     await expect(error).to_contain_text("Wrong username or password", timeout=PAGE_WAIT_MS)
     assert not await page.is_visible("#board")
+
+
+async def test_the_page_refreshes_itself_and_says_when(
+    world: World, browser: Browser, lively_dashboard_url: str
+) -> None:
+    ops = world["ops"]
+    page = await browser.new_page()
+    await sign_in(page, lively_dashboard_url, ops.username)
+    updated = page.locator("#updated")
+    await expect(updated).to_have_attribute("data-at", re.compile("."), timeout=PAGE_WAIT_MS)
+    first_text = await updated.inner_text()
+    assert re.fullmatch(r"Updated at \d\d:\d\d:\d\d · every 1 s", first_text), first_text
+
+    # An order entered now is counted on the board by a refresh of the page's own.
+    order_no = await world.new_order()
+    await world.wait_for(order_no, "UNDER_REVIEW")
+    entered = datetime.now(UTC)
+
+    async def page_and_api() -> tuple[datetime, int, int]:
+        at = datetime.fromisoformat(str(await updated.get_attribute("data-at")))
+        shown = await page.inner_text('#statuses [data-status="UNDER_REVIEW"] .count')
+        response = await world.api.get("/api/v1/analytics/overview", headers=ops.headers)
+        under_review = next(
+            entry["count"]
+            for entry in response.json()["statuses"]
+            if entry["status"] == "UNDER_REVIEW"
+        )
+        return at, int(shown.replace(",", "")), under_review
+
+    await eventually(page_and_api, lambda seen: seen[0] > entered and seen[1] == seen[2])
 
 
 async def test_the_page_and_its_assets_come_from_this_server_only(

@@ -18,7 +18,6 @@ from api.deps import SettingsDep
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "dashboard"
 ASSETS_PATH = "/dashboard/assets"
-REFRESH_SECONDS = 15
 
 # Only this server's own files and API; no inline script, no framing by other sites. The
 # bearer token lives in the page's sessionStorage, so nothing foreign may run beside it.
@@ -58,11 +57,12 @@ async def dashboard_page() -> FileResponse:
 @router.get("/dashboard/config", response_model=DashboardConfig, summary="Dashboard settings")
 async def dashboard_config(settings: SettingsDep) -> DashboardConfig:
     """Where the page links orders to: the Temporal Web UI (``TEMPORAL_UI_URL``) and the
-    namespace of the order workflows; how often the page refreshes."""
+    namespace of the order workflows; how often the page refreshes
+    (``DASHBOARD_REFRESH_SECONDS``)."""
     return DashboardConfig(
         temporal_ui_url=settings.temporal_ui_url.rstrip("/"),
         namespace=settings.temporal_namespace,
-        refresh_seconds=REFRESH_SECONDS,
+        refresh_seconds=settings.dashboard_refresh_seconds,
     )
 
 
