@@ -303,6 +303,7 @@ async def test_the_page_and_its_assets_come_from_this_server_only(
         assert asset.status_code == 200, path
         expected = "text/css" if path.endswith(".css") else "javascript"
         assert expected in asset.headers["content-type"], path
+        assert asset.headers["cache-control"] == "no-cache", path
         bodies[path] = asset.text
         imports = re.findall(r'from "\./([\w.-]+\.js)"', asset.text)
         to_fetch += [f"/dashboard/assets/{name}" for name in imports]

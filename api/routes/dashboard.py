@@ -8,10 +8,12 @@ works on a machine without internet: the charts are SVG drawn by the page's own 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from api.deps import SettingsDep
@@ -66,6 +68,17 @@ async def dashboard_config(settings: SettingsDep) -> DashboardConfig:
     )
 
 
+class _Revalidated(StaticFiles):
+    """Static files a browser checks again (by ETag) before each use, so that after an upgrade
+    the page never runs an old script beside a new one."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 def dashboard_assets() -> StaticFiles:
-    """The page's script and style sheet, mounted at :data:`ASSETS_PATH`."""
-    return StaticFiles(directory=STATIC_DIR)
+    """The page's scripts and style sheet, mounted at :data:`ASSETS_PATH`."""
+    return _Revalidated(directory=STATIC_DIR)

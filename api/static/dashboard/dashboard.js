@@ -2,7 +2,7 @@
 
 import { ApiError, dashboardConfig, forgetToken, getJson, isStaff, keepToken, signIn, token } from "./api.js";
 import { stageChart, throughputChart } from "./charts.js";
-import { clock } from "./format.js";
+import { clock, duration } from "./format.js";
 import { configureLinks, renderAlerts, renderApprovals, renderStatuses, renderWaiting, temporalUrl } from "./panels.js";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -73,7 +73,7 @@ async function refresh() {
     lastLoaded = new Date();
     $("load-error").hidden = true;
     const updated = $("updated");
-    updated.textContent = `Updated at ${clock(lastLoaded)} · every ${refreshSeconds} s`;
+    updated.textContent = `Updated at ${clock(lastLoaded)} · every ${duration(refreshSeconds)}`;
     updated.dataset.at = lastLoaded.toISOString();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {

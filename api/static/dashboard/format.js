@@ -3,6 +3,7 @@
 /** Seconds as a person reads them: "45 s", "12 min", "3.2 h", "2.1 d"; a dash for none. */
 export function duration(seconds) {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "–";
+  if (Number.isInteger(seconds) && seconds < 60) return `${seconds} s`;
   if (seconds < 1) return `${seconds.toFixed(2)} s`;
   if (seconds < 10) return `${seconds.toFixed(1)} s`;
   if (seconds < 60) return `${Math.round(seconds)} s`;
