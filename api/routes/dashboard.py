@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
@@ -35,12 +35,24 @@ router = APIRouter(tags=["dashboard"])
 class DashboardConfig(BaseModel):
     """What the page needs to know about this deployment."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "temporal_ui_url": "http://localhost:8233",
+                    "namespace": "default",
+                    "refresh_seconds": 15,
+                }
+            ]
+        }
+    )
+
     temporal_ui_url: str = Field(description="Base URL of the Temporal Web UI.")
     namespace: str = Field(description="Temporal namespace the order workflows run in.")
     refresh_seconds: int = Field(description="How often the page reloads its figures.")
 
 
-@router.get("/dashboard", response_class=FileResponse, summary="Ops dashboard (a web page)")
+@router.get("/dashboard", response_class=HTMLResponse, summary="Ops dashboard (a web page)")
 async def dashboard_page() -> FileResponse:
     """The ops dashboard page: staff sign in on it, then it shows the order book, waiting
     orders, stage durations and the bottleneck, throughput, approval turnaround and alerts."""
