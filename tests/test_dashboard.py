@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 from temporalio.client import Client
 
 from api.app import create_app
@@ -156,6 +156,15 @@ async def test_staff_see_the_order_book_as_the_analytics_api_counts_it(
         return {entry["status"]: entry["count"] for entry in response.json()["statuses"]}
 
     page = await browser.new_page(viewport={"width": 1440, "height": 900})
+    # A script error, a refused load or a content security policy violation shows here.
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", on_console)
     await sign_in(page, dashboard_url, ops.username)
     await page.wait_for_selector("#updated[data-at]", timeout=PAGE_WAIT_MS)
     assert await page.is_visible("#board")
@@ -234,6 +243,7 @@ async def test_staff_see_the_order_book_as_the_analytics_api_counts_it(
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert errors == []
 
 
 async def test_a_customer_is_refused_and_a_wrong_password_told(

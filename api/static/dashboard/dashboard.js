@@ -87,6 +87,8 @@ async function refresh() {
       : `Could not load the dashboard: ${reason}.`;
     banner.hidden = false;
   }
+  // A click on Refresh while a load is under way ends in two calls here: keep one timer.
+  clearTimeout(timer);
   if (token()) timer = setTimeout(refresh, refreshSeconds * 1000);
 }
 
