@@ -205,16 +205,19 @@ async def test_staff_see_the_order_book_as_the_analytics_api_counts_it(
     assert await page.locator("#stages-chart .stage").count() >= 2
     assert "Bottleneck" in await page.inner_text("#stages-chart .chart-caption")
 
-    # The throughput chart has fourteen days, today with the orders created above.
+    # The throughput chart has fourteen days: the day our orders were entered has a bar of
+    # created orders, the day one completed a bar of completed ones.
     throughput_chart = page.locator("#throughput-chart svg")
     box = await throughput_chart.bounding_box()
     assert box is not None and box["width"] > 100 and box["height"] > 50
     days = page.locator("#throughput-chart g.day")
     assert await days.count() == 14
-    today = days.nth(13)
-    assert await today.get_attribute("data-start") == datetime.now(UTC).date().isoformat()
-    assert await today.locator("rect.created").count() == 1
-    assert await today.locator("rect.completed").count() == 1
+    entered_on = (await world.order(ours["UNDER_REVIEW"]))["created_at"][:10]
+    completed_on = (await world.order(ours["COMPLETED"]))["history"][-1]["at"][:10]
+    entered_day = page.locator(f'#throughput-chart g.day[data-start="{entered_on}"]')
+    completed_day = page.locator(f'#throughput-chart g.day[data-start="{completed_on}"]')
+    assert await entered_day.locator("rect.created").count() == 1
+    assert await completed_day.locator("rect.completed").count() == 1
 
     # Approval turnaround lists the supervisor level that decided the orders above.
     levels = page.locator("#approvals tbody tr[data-level]")
@@ -335,3 +338,11 @@ async def test_the_page_and_its_assets_come_from_this_server_only(
     missing = await api.get("/dashboard/assets/nothing-here.js")
     assert missing.status_code == 404
     assert missing.json()["error"] == "NotFound"
+
+
+def test_a_wrong_chromium_path_is_named_in_one_sentence(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-such-browser"))
+    with pytest.raises(ChromiumUnavailable, match=r"CHROMIUM=.*no-such-browser is not an exec"):
+        ensure_chromium()
