@@ -1,4 +1,4 @@
-"""The ops dashboard: one page with its script and style sheet, served from files in the repo.
+"""The ops dashboard: one page with its scripts and style sheet, served from files in the repo.
 
 The page itself holds no data and needs no sign-in to load; staff sign in on it, and its script
 reads the analytics API with the bearer token it got. Nothing comes from another host, so it
@@ -12,11 +12,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from api.deps import SettingsDep
+from api.schemas.dashboard import DashboardConfig
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "dashboard"
 ASSETS_PATH = "/dashboard/assets"
@@ -30,26 +30,6 @@ CONTENT_SECURITY_POLICY = (
 )
 
 router = APIRouter(tags=["dashboard"])
-
-
-class DashboardConfig(BaseModel):
-    """What the page needs to know about this deployment."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "temporal_ui_url": "http://localhost:8233",
-                    "namespace": "default",
-                    "refresh_seconds": 15,
-                }
-            ]
-        }
-    )
-
-    temporal_ui_url: str = Field(description="Base URL of the Temporal Web UI.")
-    namespace: str = Field(description="Temporal namespace the order workflows run in.")
-    refresh_seconds: int = Field(description="How often the page reloads its figures.")
 
 
 @router.get("/dashboard", response_class=HTMLResponse, summary="Ops dashboard (a web page)")
