@@ -55,10 +55,12 @@ chaos: $(STAMP)
 	$(BIN)/python -m devstack temporal-cli
 	$(BIN)/python -m chaos $(CHAOS_ARGS)
 
-# The Temporal CLI is resolved first so that a one-time build shows its progress here rather
-# than inside the test session. Make stops at the first failing command.
+# The Temporal CLI and Chromium (the dashboard's browser test) are resolved first so that a
+# one-time build or install shows its progress here rather than inside the test session.
+# Make stops at the first failing command.
 test: $(STAMP)
 	$(BIN)/python -m devstack temporal-cli
+	$(BIN)/python -m devstack chromium
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # How long Temporal keeps a closed order's workflow (its history and UI page): `make run`
     # applies it to the namespace, docker-compose.yml hands it to the Temporal server's set-up.
     temporal_retention: Annotated[timedelta, BeforeValidator(parse_retention)] = timedelta(days=30)
+    # Where people open the Temporal Web UI; the dashboard links every order to its page there.
+    temporal_ui_url: str = "http://localhost:8233"
+    # How often the dashboard page reloads its figures, in seconds.
+    dashboard_refresh_seconds: int = Field(default=15, ge=1, le=3600)
 
     # A request body larger than this many bytes is refused with 413 before it is parsed.
     max_body_bytes: int = Field(default=1 << 20, ge=1)

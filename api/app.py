@@ -20,6 +20,7 @@ from api.routes import (
     audit,
     auth,
     carrier,
+    dashboard,
     delegations,
     health,
     notifications,
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(dashboard.router)
+    app.mount(dashboard.ASSETS_PATH, dashboard.dashboard_assets(), name="dashboard-assets")
     for module in (
         health,
         auth,

@@ -136,6 +136,9 @@ class DevStack(Supervisor):
         env["DATABASE_URL"] = self.postgres.url
         env["TEMPORAL_ADDRESS"] = self.temporal_address
         env["TEMPORAL_NAMESPACE"] = self.namespace
+        # The dashboard links orders to the Web UI of the dev server started here.
+        if self.external_temporal is None and setting("TEMPORAL_UI_URL") is None:
+            env["TEMPORAL_UI_URL"] = f"http://localhost:{self.temporal_ui_port}"
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
@@ -341,6 +344,7 @@ class DevStack(Supervisor):
             "  Order flow is running.",
             f"  API docs      {self.api_url}/docs",
             f"                {self.api_reach}",
+            f"  Dashboard     {self.api_url}/dashboard (staff sign-in)",
             f"  Temporal UI   {ui}",
             f"  PostgreSQL    {database}",
             f"  Carrier sim   {carrier}",

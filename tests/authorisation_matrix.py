@@ -56,6 +56,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "GET /metrics": ANY_USER,
     f"GET {API}/healthz": ANY_USER,
     f"GET {API}/readyz": ANY_USER,
+    # The page and its settings; staff sign in on the page (test_dashboard.py).
+    "GET /dashboard": ANY_USER,
+    "GET /dashboard/config": ANY_USER,
     f"POST {API}/auth/token": ANY_USER,
     f"GET {API}/me": ANY_USER,
     f"GET {API}/order-statuses": ANY_USER,
@@ -111,6 +114,8 @@ PUBLIC = frozenset(
         "GET /readyz",
         f"GET {API}/healthz",
         f"GET {API}/readyz",
+        "GET /dashboard",
+        "GET /dashboard/config",
         f"POST {API}/auth/token",
     }
 )

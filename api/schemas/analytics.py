@@ -13,15 +13,16 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from api.schemas.reference import StatusLabel
 
 # The examples below are one month of a small plant's order book, in the story of
 # api/schemas/examples.py (customer ACME, order SO-2026-000123).
-_PERIOD = {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}
-_UNDER_REVIEW = {"en": "Under review", "zh": "审核中"}
-_IN_PRODUCTION = {"en": "In production", "zh": "生产中"}
-_ON_HOLD = {"en": "On hold", "zh": "已挂起"}
+_PERIOD: JsonDict = {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}
+_UNDER_REVIEW: JsonDict = {"en": "Under review", "zh": "审核中"}
+_IN_PRODUCTION: JsonDict = {"en": "In production", "zh": "生产中"}
+_ON_HOLD: JsonDict = {"en": "On hold", "zh": "已挂起"}
 
 
 class Window(BaseModel):
