@@ -16,6 +16,8 @@ from demo.scenarios import (
     Scenario,
     cancelled_in_production,
     from_stock,
+    held_before_shipping,
+    left_with_the_manager,
     made_to_order,
     play,
     rejected_in_review,
@@ -37,6 +39,9 @@ SCENARIOS: list[tuple[str, str, str, Scenario]] = [
         from_stock([("VALVE-25", 40), ("FRAME-S", 10)], "sup1"),
     ),
     ("e", "e. rejected in review", "REJECTED", rejected_in_review),
+    # Two orders are left waiting, so the dashboard has whom to show as waiting.
+    ("f", "f. left with the manager", "UNDER_REVIEW", left_with_the_manager),
+    ("g", "g. held before shipping", "ON_HOLD", held_before_shipping),
 ]
 # Seconds between the start of one scenario and the next, so their first lines do not collide.
 STAGGER_SECONDS = 1.0

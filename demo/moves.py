@@ -128,7 +128,7 @@ class Demo:
 
 
 # Days from entry to the delivery date ACME asks for, per scenario: one is wanted today.
-REQUESTED_IN_DAYS = {"a1": 7, "b": 10, "c": 5, "a2": 3, "a3": 0, "e": 14}
+REQUESTED_IN_DAYS = {"a1": 7, "b": 10, "c": 5, "a2": 3, "a3": 0, "e": 14, "f": 21, "g": 6}
 
 
 async def enter_order(

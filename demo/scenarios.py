@@ -15,6 +15,7 @@ from demo.api import ApiError
 from demo.moves import (
     FULFIL_SECONDS,
     HUMAN_PAUSE,
+    OPS,
     REVIEW_SECONDS,
     SALES,
     Demo,
@@ -146,6 +147,44 @@ async def rejected_in_review(demo: Demo, outcome: Outcome) -> None:
     decision = {"decision": "reject", "comment": comment}
     order.show(await demo.api.post("sup2", f"/orders/{order.order_no}/decisions", decision))
     await order.until("REJECTED", within=REVIEW_SECONDS, waiting_for="the rejection")
+
+
+async def left_with_the_manager(demo: Demo, outcome: Outcome) -> None:
+    """f. Between 10,000 and 100,000 CNY two levels must approve: the supervisor approves and
+    the order is left waiting on a manager, so the dashboard and the pending approvals have
+    an order to show."""
+    order = await enter_order(
+        demo, outcome, [("MOTOR-7K", 3)], "two levels must approve; the manager has not yet"
+    )
+    await order.until("UNDER_REVIEW", "REJECTED", within=REVIEW_SECONDS, waiting_for="validation")
+    if order.status == "REJECTED":
+        return
+    await asyncio.sleep(HUMAN_PAUSE)
+    order.say("sup2 (supervisor) approves level 1; level 2 now waits on a manager")
+    decision = {"decision": "approve", "comment": "Volume fits this quarter's plan."}
+    order.show(await demo.api.post("sup2", f"/orders/{order.order_no}/decisions", decision))
+    order.say("left waiting on the manager: see it in GET /approvals/pending as mgr1 or ops1")
+
+
+async def held_before_shipping(demo: Demo, outcome: Outcome) -> None:
+    """g. Ops holds an approved order before it ships, at the customer's request, and leaves
+    it on hold."""
+    lines = [("VALVE-25", 10)]
+    demo.take_stock("VALVE-25", 10)
+    order = await enter_order(demo, outcome, lines, "ACME will ask to pause it before shipping")
+    await approve_every_level(demo, order, "sup1")
+    if order.status == "REJECTED":
+        return
+    await order.until(
+        "AWAITING_SHIPMENT",
+        "IN_PRODUCTION",
+        within=FULFIL_SECONDS,
+        waiting_for="stock reservation",
+    )
+    await asyncio.sleep(HUMAN_PAUSE)
+    order.say(f"{OPS} puts it on hold: ACME's site is not ready to receive it")
+    reason = {"reason": "ACME asked to pause delivery: receiving site not ready"}
+    order.show(await demo.api.post(OPS, f"/orders/{order.order_no}/hold", reason))
 
 
 async def play(demo: Demo, outcome: Outcome, scenario: Scenario, delay: float) -> None:
