@@ -35,6 +35,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from config import DEFAULT_WORKER_METRICS_ADDRESS
+from devstack.banner import banner
 from devstack.network import DEFAULT_API_HOST, is_loopback, local_url, port_in_use
 from devstack.paths import data_root, int_setting, setting
 from devstack.postgres import PostgresError, PostgresHandle, ensure_postgres
@@ -47,20 +48,6 @@ from devstack.temporal_server import (
     start_sdk_dev_server,
     wait_for_temporal,
 )
-
-DEMO_USERS: list[tuple[str, str]] = [
-    ("sales1", "sales"),
-    ("sup1", "supervisor"),
-    ("sup2", "supervisor"),
-    ("mgr1", "manager"),
-    ("dir1", "director"),
-    ("fin1", "finance"),
-    ("prod1", "production"),
-    ("log1", "logistics"),
-    ("ops1", "ops"),
-    ("acme", "customer ACME"),
-]
-DEMO_PASSWORD = "demo-pass"
 
 _STARTUP_TIMEOUT = 90.0  # seconds; generous for a 2-core machine booting everything at once
 # The simulator's pace and failure rate under `make run`: quick enough to watch an order reach
@@ -337,31 +324,14 @@ class DevStack(Supervisor):
         carrier = f"http://localhost:{self.carrier_sim_port}/shipments"
         if not self.worker_uses_simulator:
             carrier += " (unused: CARRIER is set)"
-        users = [f"{name} ({role})" for name, role in DEMO_USERS]
-        lines = [
-            "",
-            "=" * 72,
-            "  Order flow is running.",
-            f"  API docs      {self.api_url}/docs",
-            f"                {self.api_reach}",
-            f"  Dashboard     {self.api_url}/dashboard (staff sign-in)",
-            f"  Temporal UI   {ui}",
-            f"  PostgreSQL    {database}",
-            f"  Carrier sim   {carrier}",
-            f"  Metrics       {self.api_url}/metrics (API)",
-        ]
-        if self.worker_metrics:
-            lines.append(f"                http://{self.worker_metrics}/metrics (worker)")
-        lines += [
-            f"  Demo logins (demo only — never deploy these), password {DEMO_PASSWORD}:",
-        ]
-        lines += _wrap(users, indent="    ", width=72)
-        lines += [
-            "  `make demo` in another terminal plays every role.",
-            "  Ctrl-C stops everything.",
-            "=" * 72,
-            "",
-        ]
+        lines = banner(
+            api_url=self.api_url,
+            api_reach=self.api_reach,
+            temporal_ui=ui,
+            database=database,
+            carrier=carrier,
+            worker_metrics=self.worker_metrics,
+        )
         print("\n".join(lines), flush=True)
 
     # -- shutdown ---------------------------------------------------------------------------
@@ -393,22 +363,6 @@ def _worker_metrics_address() -> str | None:
     if "WORKER_METRICS_ADDRESS" in os.environ:
         return os.environ["WORKER_METRICS_ADDRESS"].strip() or None
     return setting("WORKER_METRICS_ADDRESS") or DEFAULT_WORKER_METRICS_ADDRESS
-
-
-def _wrap(items: list[str], *, indent: str, width: int) -> list[str]:
-    """Lay ``items`` out comma-separated over as many lines as ``width`` requires."""
-    lines: list[str] = []
-    current = ""
-    for item in items:
-        candidate = f"{current}, {item}" if current else item
-        if current and len(indent) + len(candidate) + 1 > width:
-            lines.append(f"{indent}{current},")
-            current = item
-        else:
-            current = candidate
-    if current:
-        lines.append(indent + current)
-    return lines
 
 
 async def _main() -> int:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Response, status
-from fastapi.responses import StreamingResponse
 
 from api import (
     delegations,
@@ -20,7 +19,6 @@ from api import (
 )
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep, require_roles
 from api.errors import (
-    AppError,
     Conflict,
     Forbidden,
     InvalidRequest,
@@ -133,44 +131,6 @@ async def list_orders(
     orders are reviewed (`escalated`, `waiting_role`). 422: a parameter is not valid."""
     return await order_lists.list_orders(
         session, visibility.viewer_of(user), query, limit=limit, cursor=cursor
-    )
-
-
-class CsvResponse(StreamingResponse):
-    media_type = "text/csv"
-
-
-def _json_errors(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """The refusals of a route that answers CSV: they still come as JSON, in the one shape
-    (without this, OpenAPI would document them as the route's CSV)."""
-    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-    return {error.status_code: {"description": error.kind, "content": body} for error in errors}
-
-
-# Declared before "/{order_no}" and without a slash, so "/orders.csv" is never an order number.
-@router.get(
-    ".csv",
-    summary="Export the order list as CSV",
-    response_class=CsvResponse,
-    responses={
-        200: {
-            "description": "A header row, then one row per order.",
-            "content": {"text/csv": {"schema": {"type": "string"}}},
-        },
-        **_json_errors(Unauthorized, Forbidden, InvalidRequest),
-    },
-)
-async def export_orders(
-    user: CurrentUser, session: SessionDep, query: OrderListParams
-) -> CsvResponse:
-    """Every order the list shows with the same filters and sort, as CSV (at most 50,000: more
-    answers 422). A cell that would start with ``=``, ``+``, ``-`` or ``@`` starts with a
-    quote, so a spreadsheet shows it rather than running it."""
-    viewer = visibility.viewer_of(user)
-    await order_lists.ensure_exportable(session, viewer, query)
-    return CsvResponse(
-        order_lists.csv_lines(session, viewer, query),
-        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )
 
 
