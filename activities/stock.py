@@ -90,9 +90,13 @@ async def _check_reorder_point(
     dip: the alert re-arms when available stock is back at or above the point."""
     if product.available < product.reorder_point:
         if product.low_stock_since is None:
-            product.low_stock_since = datetime.now(UTC)
+            # One moment for both: the order book counts a dip's alert as open from the moment
+            # the dip began (api/overview.py), and PostgreSQL's now() is the transaction's start.
+            dipped_at = datetime.now(UTC)
+            product.low_stock_since = dipped_at
             session.add(
                 Alert(
+                    at=dipped_at,
                     key=f"low-stock:{cause}",
                     kind="low_stock",
                     sku=product.sku,

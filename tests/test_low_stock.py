@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
+from db.models import Alert, Product
 from tests.factories import World
 from tests.stock_helpers import approved, cancel
 
@@ -18,6 +21,19 @@ async def low_stock_alerts(world: World, sku: str) -> list[dict[str, Any]]:
     )
     assert response.status_code == 200, response.text
     return [alert for alert in response.json()["data"] if alert["sku"] == sku]
+
+
+async def counted_as_open(world: World, sku: str) -> int:
+    """The product's alerts the order book counts as open (``open_alerts`` of
+    ``GET /analytics/overview``): those raised since its current dip began."""
+    async with world.sessions() as session:
+        counted = await session.scalar(
+            select(func.count())
+            .select_from(Alert)
+            .join(Product, Product.sku == Alert.sku)
+            .where(Alert.sku == sku, Alert.at >= Product.low_stock_since)
+        )
+    return counted or 0
 
 
 def without_order(alert: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +64,7 @@ async def test_low_stock_alert_is_raised_once_per_dip(world: World) -> None:
     product = await world.product(sku)
     assert (product["stock_available"], product["low_stock"]) == (3, True)
     assert without_order(product["low_stock_alert"]) == without_order(alert)
+    assert await counted_as_open(world, sku) == 1
 
     # A second order deeper into the same dip raises nothing new.
     deeper = await order_of(1)
@@ -63,12 +80,14 @@ async def test_low_stock_alert_is_raised_once_per_dip(world: World) -> None:
     assert (product["stock_available"], product["low_stock"]) == (5, False)
     assert product["low_stock_alert"] is None
     assert await low_stock_alerts(world, sku) == [alert]
+    assert await counted_as_open(world, sku) == 0
 
     # The next dip is a new alert, listed first and shown on the product.
     again = await order_of(1)
     latest, earlier = await low_stock_alerts(world, sku)
     assert (latest["order_no"], earlier) == (again, alert)
     assert "4 available" in latest["message"]
+    assert await counted_as_open(world, sku) == 1
     product = await world.product(sku)
     assert (product["stock_available"], product["low_stock"]) == (4, True)
     assert without_order(product["low_stock_alert"]) == without_order(latest)
