@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from temporalio.client import Client
 
 from domain.statuses import OrderStatus
 from domain.waiting import waiting_on
 from tests.analytics_history import KnownOrder, Level, add_alert, write
 from tests.factories import World
 from tests.test_analytics import ANALYTICS, report, stage
+from workflows.messages import workflow_id_for
 
 
 def by_status(body: dict[str, Any]) -> dict[str, tuple[int, Decimal]]:
@@ -151,7 +153,7 @@ async def test_an_order_through_the_workflow_is_measured(world: World) -> None:
     assert (delivery["without_requested_date"], delivery["late"]) == (0, [])
 
 
-async def test_requested_delivery_date_round_trips(world: World) -> None:
+async def test_requested_delivery_date_round_trips(world: World, temporal_client: Client) -> None:
     wanted = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
     body = {
         "customer_id": world.customer_id,
@@ -164,6 +166,11 @@ async def test_requested_delivery_date_round_trips(world: World) -> None:
     order_no = created.json()["order_no"]
     assert (await world.order(order_no))["requested_delivery_date"] == wanted
     assert (await world.order(order_no, as_="customer"))["requested_delivery_date"] == wanted
+    # The workflow's input, as the Temporal UI shows it, names the day too.
+    history = await temporal_client.get_workflow_handle(workflow_id_for(order_no)).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    [params] = started.input.payloads
+    assert f'"requested_delivery_date":"{wanted}"' in params.data.decode()
     listed = await world.api.get(
         "/api/v1/orders", params={"customer_id": world.customer_id}, headers=world["ops"].headers
     )

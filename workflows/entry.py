@@ -82,6 +82,7 @@ class OrderEntry:
             total=order.total,
             currency=order.currency,
             line_count=len(order.lines),
+            requested_delivery_date=order.requested_delivery_date,
         )
 
     def summary(self) -> str:
