@@ -60,6 +60,7 @@ ORDER BY s.position
                     role=row.role,
                     escalated_to=row.escalated_to,
                     carrier_hold=row.actor == CARRIER,
+                    fault=(row.reason or "").startswith(SYSTEM_FAULT),
                 ),
                 since=row.since,
             )
@@ -89,6 +90,7 @@ _CLOSED = ", ".join(f"'{status.value}'" for status in sorted(TERMINAL))
 _OLDEST_WAITING = text(
     f"""
 SELECT o.order_no, h.to_status AS status, c.code AS customer_code, h.at AS since, h.actor,
+       h.reason,
        r.level, r.role, CASE WHEN r.escalated THEN r.escalated_to END AS escalated_to,
        (SELECT count(*) FROM review_levels a WHERE a.order_id = o.id) AS level_count
 FROM status_history h

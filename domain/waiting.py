@@ -26,15 +26,19 @@ def waiting_on(
     role: str | None = None,
     escalated_to: str | None = None,
     carrier_hold: bool = False,
+    fault: bool = False,
 ) -> str:
     """``supervisor approval, level 1 of 2``, ``logistics to dispatch``, ``ops to resume``...
 
     ``level``, ``role`` and ``escalated_to`` describe the review level open now, if any;
-    ``carrier_hold`` an order held for a carrier's delivery exception.
+    ``carrier_hold`` an order held for a carrier's delivery exception, ``fault`` one held
+    because a step failed for good.
     """
     if status is S.UNDER_REVIEW and level is not None and role is not None:
         who = role if escalated_to is None else f"{role} or {escalated_to} (escalated)"
         return f"{who} approval, level {level} of {level_count}"
     if status is S.ON_HOLD:
+        if fault:
+            return "ops to resume or cancel (system fault)"
         return "ops to resume or cancel (carrier exception)" if carrier_hold else "ops to resume"
     return _WAITING_ON.get(status, "nothing: the order is closed")

@@ -84,7 +84,12 @@ async def test_overview_names_the_oldest_waiting_and_held_orders(world: World) -
     assert body["open_alerts"] == before["open_alerts"] + 1
     waiting = body["oldest_waiting"][:3]
     assert [(w["order_no"], w["status"], w["waiting_on"], w["since"]) for w in waiting] == [
-        (fault.order_no, "ON_HOLD", "ops to resume", "2000-01-01T00:00:20Z"),
+        (
+            fault.order_no,
+            "ON_HOLD",
+            "ops to resume or cancel (system fault)",
+            "2000-01-01T00:00:20Z",
+        ),
         (
             escalated.order_no,
             "UNDER_REVIEW",
@@ -258,4 +263,5 @@ def test_waiting_on_says_whom_in_plain_words() -> None:
     assert waiting_on(OrderStatus.ON_HOLD, carrier_hold=True) == (
         "ops to resume or cancel (carrier exception)"
     )
+    assert waiting_on(OrderStatus.ON_HOLD, fault=True) == "ops to resume or cancel (system fault)"
     assert waiting_on(OrderStatus.COMPLETED) == "nothing: the order is closed"

@@ -18,20 +18,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.progress import WorkOrderFacts, production_progress
     from domain.review import LevelState
     from domain.statuses import OrderStatus
+    from domain.waiting import waiting_on as waiting_on_in_words
     from workflows.messages import OrderState
     from workflows.search_attributes import OPS_FAULT
 
 S = OrderStatus
-
-_WAITING_ON: dict[OrderStatus, str] = {
-    S.CREATED: "validation",
-    S.APPROVED: "production planning",
-    S.IN_PRODUCTION: "production to complete every step",
-    S.AWAITING_SHIPMENT: "logistics to dispatch",
-    S.SHIPPED: "the carrier to deliver",
-    S.DELIVERED: "the customer to confirm receipt",
-}
-
 
 # Who the order waits on in each stage, as the ``WaitingOn`` search attribute says it.
 _WAITING_ROLE: dict[OrderStatus, str] = {
@@ -60,21 +51,16 @@ def level_under_review(state: OrderState) -> LevelState | None:
 
 
 def waiting_on(state: OrderState) -> str:
-    if state.status == S.UNDER_REVIEW and state.current_level:
-        level = state.levels[state.current_level - 1]
-        who = (
-            level.role
-            if not level.escalated
-            else f"{level.role} or {level.escalated_to} (escalated)"
-        )
-        return f"{who} approval, level {level.level} of {len(state.levels)}"
-    if state.status == S.ON_HOLD:
-        if state.fault:
-            return "ops to resume or cancel (system fault)"
-        return (
-            "ops to resume or cancel (carrier exception)" if state.carrier_hold else "ops to resume"
-        )
-    return _WAITING_ON.get(state.status, "nothing: the order is closed")
+    level = level_under_review(state)
+    return waiting_on_in_words(
+        state.status,
+        level=level.level if level else None,
+        level_count=len(state.levels),
+        role=level.role if level else None,
+        escalated_to=level.escalated_to if level and level.escalated else None,
+        carrier_hold=state.carrier_hold,
+        fault=bool(state.fault),
+    )
 
 
 def render_details(state: OrderState) -> str:
