@@ -21,23 +21,30 @@ SYSTEM_FAULT = "system fault"
 REVIEW_EXPIRED = "review expired"
 
 
-async def overview(session: AsyncSession) -> OverviewPublic:
+# Every query below keeps to one customer's orders when :customer_id is given.
+_OF_CUSTOMER = "(CAST(:customer_id AS bigint) IS NULL OR o.customer_id = :customer_id)"
+
+
+async def overview(session: AsyncSession, customer_id: int | None = None) -> OverviewPublic:
+    """The whole order book, or one customer's (``customer_id``): its orders, and the alerts
+    its orders raised."""
+    of = {"customer_id": customer_id}
     statuses = await session.execute(
         text(
-            """
+            f"""
 SELECT s.status, coalesce(o.count, 0) AS count, coalesce(o.value, 0) AS value
 FROM unnest(CAST(:statuses AS text[])) WITH ORDINALITY AS s(status, position)
 LEFT JOIN (SELECT status, count(*) AS count, sum(total) AS value
-           FROM orders GROUP BY status) AS o ON o.status = s.status
+           FROM orders o WHERE {_OF_CUSTOMER} GROUP BY status) AS o ON o.status = s.status
 ORDER BY s.position
 """
         ),
-        {"statuses": [status.value for status in LIFECYCLE]},
+        {"statuses": [status.value for status in LIFECYCLE], **of},
     )
-    waiting = await session.execute(_OLDEST_WAITING, {"limit": OLDEST_WAITING_LIMIT})
-    held = [row for row in await session.execute(_HELD, {"limit": LIST_LIMIT})]
-    escalated = await session.execute(_ESCALATED, {"limit": LIST_LIMIT})
-    open_alerts = await session.scalar(_OPEN_ALERTS)
+    waiting = await session.execute(_OLDEST_WAITING, {"limit": OLDEST_WAITING_LIMIT, **of})
+    held = [row for row in await session.execute(_HELD, {"limit": LIST_LIMIT, **of})]
+    escalated = await session.execute(_ESCALATED, {"limit": LIST_LIMIT, **of})
+    open_alerts = await session.scalar(_OPEN_ALERTS, of)
     return OverviewPublic(
         statuses=[
             StatusCount(
@@ -100,14 +107,14 @@ LEFT JOIN LATERAL (
   SELECT level, role, escalated, escalated_to FROM review_levels
   WHERE order_id = o.id AND status = 'pending' ORDER BY level LIMIT 1
 ) AS r ON h.to_status = 'UNDER_REVIEW'
-WHERE h.left_at IS NULL AND h.to_status NOT IN ({_CLOSED})
+WHERE h.left_at IS NULL AND h.to_status NOT IN ({_CLOSED}) AND {_OF_CUSTOMER}
 ORDER BY h.at, o.order_no
 LIMIT :limit
 """
 )
 
 _HELD = text(
-    """
+    f"""
 SELECT o.order_no, o.status, c.code AS customer_code, h.at AS since, h.reason
 FROM orders o
 JOIN customers c ON c.id = o.customer_id
@@ -115,7 +122,7 @@ JOIN LATERAL (
   SELECT at, reason FROM status_history
   WHERE order_id = o.id ORDER BY seq DESC LIMIT 1
 ) AS h ON true
-WHERE o.status = 'ON_HOLD'
+WHERE o.status = 'ON_HOLD' AND {_OF_CUSTOMER}
 ORDER BY h.at, o.order_no
 LIMIT :limit
 """
@@ -123,7 +130,7 @@ LIMIT :limit
 
 # Orders under review whose open level was escalated, since its escalation.
 _ESCALATED = text(
-    """
+    f"""
 SELECT o.order_no, o.status, c.code AS customer_code,
        coalesce(e.at, r.opened_at) AS since,
        'level ' || r.level || ' (' || r.role || ') escalated to ' || r.escalated_to AS reason
@@ -134,18 +141,20 @@ LEFT JOIN LATERAL (
   SELECT min(n.at) AS at FROM review_notices n
   WHERE n.order_id = o.id AND n.level = r.level AND n.kind = 'escalation'
 ) AS e ON true
-WHERE o.status = 'UNDER_REVIEW'
+WHERE o.status = 'UNDER_REVIEW' AND {_OF_CUSTOMER}
 ORDER BY since, o.order_no
 LIMIT :limit
 """
 )
 
 # Alerts still worth a look: a product's current dip below its reorder point, or a fault or
-# delay of an order not yet closed.
+# delay of an order not yet closed. For one customer: those its orders raised.
 _OPEN_ALERTS = text(
     f"""
 SELECT count(*) FROM alerts a
-WHERE CASE WHEN a.sku IS NOT NULL
+WHERE (CAST(:customer_id AS bigint) IS NULL
+       OR EXISTS (SELECT 1 FROM orders o WHERE o.id = a.order_id AND {_OF_CUSTOMER}))
+  AND CASE WHEN a.sku IS NOT NULL
            THEN EXISTS (SELECT 1 FROM products p WHERE p.sku = a.sku
                           AND p.low_stock_since IS NOT NULL AND a.at >= p.low_stock_since)
            ELSE EXISTS (SELECT 1 FROM orders o WHERE o.id = a.order_id

@@ -141,9 +141,12 @@ async def delivery(
 
 
 @router.get("/overview", summary="The order book now", response_model=OverviewPublic)
-async def order_book(_: Staff, session: SessionDep) -> OverviewPublic:
+async def order_book(
+    _: Staff, session: SessionDep, customer_id: OfCustomer = None
+) -> OverviewPublic:
     """Staff (every role but customer).
 
     The order book now: orders and value per status, the orders waiting longest and on
-    whom, escalated reviews, held orders (expired reviews, system faults) and open alerts."""
-    return await overview.overview(session)
+    whom, escalated reviews, held orders (expired reviews, system faults) and open alerts.
+    With `customer_id`: that customer's orders, and the alerts they raised."""
+    return await overview.overview(session, customer_id)
