@@ -22,13 +22,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from temporalio import activity
-from temporalio.runtime import (
-    LogForwardingConfig,
-    LoggingConfig,
-    Runtime,
-    TelemetryConfig,
-    TelemetryFilter,
-)
 
 LogFormat = Literal["json", "text"]
 
@@ -173,15 +166,6 @@ def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
         logger.propagate = True
 
 
-def temporal_core_logging() -> LoggingConfig:
-    """The Temporal SDK core's own warnings passed to Python logging (logger
-    ``temporalio.core``), so that they come out in LOG_FORMAT too rather than in the core's."""
-    return LoggingConfig(
-        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-    )
-
-
 # The API's own line per request (method, route template, status, duration, request id and
 # order) replaces uvicorn's access line, which knows neither the route nor the order.
 ACCESS_LOGGER = "api.access"
@@ -199,8 +183,3 @@ def configure_api_logging(log_format: LogFormat, level: str = "INFO") -> None:
     access = logging.getLogger(ACCESS_LOGGER)
     access.disabled = not wanted
     access.setLevel(access_level)
-    # Before the app connects to Temporal: its client then runs on this runtime.
-    Runtime.set_default(
-        Runtime(telemetry=TelemetryConfig(logging=temporal_core_logging())),
-        error_if_already_set=False,
-    )

@@ -9,7 +9,9 @@ Prometheus at ``http://WORKER_METRICS_ADDRESS/metrics`` (none when that is empty
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -30,6 +32,7 @@ from temporalio.runtime import (
     Runtime,
     TelemetryConfig,
 )
+from temporalio.service import RPCError
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -43,7 +46,7 @@ from activities.failures import FailureClassifier
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
 from domain.notifications import DELIVERED_CHANNELS
-from logs import configure_logging, temporal_core_logging
+from logs import configure_logging
 from reconcile import keep_reconciling
 from workflows import search_attributes
 from workflows.delivery import DeliveryInput, NotificationDeliveryWorkflow, delivery_workflow_id
@@ -58,11 +61,13 @@ class MetricsAddressTaken(Exception):
 
 def worker_runtime(settings: Settings) -> Runtime:
     """The Temporal runtime of the worker: the SDK's metrics served for Prometheus at
-    WORKER_METRICS_ADDRESS (unless empty), and the SDK core's own log lines passed to Python
-    logging, so that they come out in LOG_FORMAT too."""
+    WORKER_METRICS_ADDRESS (unless empty).
+
+    The SDK core's own warnings stay on the core's console output, in its format: forwarded
+    to Python logging, they reach Python from the core's threads, which crashes the process
+    ("PyGILState_Release ... finalizing") when one arrives while the interpreter exits."""
     address = settings.worker_metrics_address.strip()
     telemetry = TelemetryConfig(
-        logging=temporal_core_logging(),
         metrics=PrometheusConfig(bind_address=address) if address else None,
     )
     try:
@@ -182,23 +187,54 @@ def configure_worker_logging(settings: Settings) -> None:
     workflow.logger.workflow_info_on_message = not json_lines
 
 
+# Between tries to reach Temporal at start: doubling from the first up to the last.
+CONNECT_RETRY_FIRST_SECONDS = 1.0
+CONNECT_RETRY_MAX_SECONDS = 30.0
+
+
+async def connect_when_reachable(
+    settings: Settings, runtime: Runtime, stop: asyncio.Event
+) -> Client | None:
+    """Connect to Temporal and register the search attributes, trying again until it answers:
+    a worker started before Temporal (a host booting, a server restarting, ``make run``, which
+    does not restart a worker that exits) waits for it rather than leaving every order without
+    a worker. None when asked to stop while waiting."""
+    delay = CONNECT_RETRY_FIRST_SECONDS
+    while True:
+        try:
+            client = await Client.connect(
+                settings.temporal_address, namespace=settings.temporal_namespace, runtime=runtime
+            )
+            await ensure_search_attributes(client, settings.temporal_namespace)
+            return client
+        except (RuntimeError, RPCError) as error:
+            logger.warning(
+                "Temporal at %s not reachable (%s); trying again in %.0f s",
+                settings.temporal_address,
+                " ".join(str(error).split())[:200],
+                delay,
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+            return None
+        delay = min(delay * 2, CONNECT_RETRY_MAX_SECONDS)
+
+
 async def main() -> None:
     settings = get_settings()
     settings.refuse_default_secrets()
     configure_worker_logging(settings)
-    client = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        runtime=worker_runtime(settings),
-    )
-    await ensure_search_attributes(client, settings.temporal_namespace)
-    engine = worker_engine(settings)
-    sessions = create_session_factory(engine)
-    activities = all_activities(sessions, carrier_for(settings), settings)
+    runtime = worker_runtime(settings)
     # SIGTERM (docker stop, the dev stack) and Ctrl-C both let running activities finish.
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    client = await connect_when_reachable(settings, runtime, stop)
+    if client is None:
+        return
+    engine = worker_engine(settings)
+    sessions = create_session_factory(engine)
+    activities = all_activities(sessions, carrier_for(settings), settings)
     try:
         async with build_worker(client, settings, activities):
             await ensure_delivery_workflows(client, settings)
@@ -215,9 +251,21 @@ async def main() -> None:
         await engine.dispose()
 
 
+def _exit_now(code: int) -> None:
+    """End the process without the interpreter's finalization. The Temporal SDK core's threads
+    outlive the worker, and one that calls into Python while the interpreter finalizes
+    crashes the process ("Fatal Python error: PyGILState_Release"). Everything that matters is
+    done by then: the worker has shut down and the database connections are closed."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
     try:
         asyncio.run(main())
     except (InsecureSettings, MetricsAddressTaken) as refusal:
         print(f"orderflow worker: {refusal}", file=sys.stderr, flush=True)
-        sys.exit(1)
+        _exit_now(1)
+    _exit_now(0)

@@ -185,8 +185,17 @@ class WorkerProcesses:
         self.started: list[subprocess.Popen[bytes]] = []
 
     def start(self, **env: str) -> subprocess.Popen[bytes]:
+        """A worker with ``env`` over the test's."""
+        return self._spawn(env, stderr=None)
+
+    def start_logged(self, log: Path, **env: str) -> subprocess.Popen[bytes]:
+        """The same, its log lines (written to stderr) going to the file ``log``."""
+        with log.open("ab") as output:
+            return self._spawn(env, stderr=output)
+
+    def _spawn(self, env: dict[str, str], stderr: Any) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            [sys.executable, "worker.py"], cwd=PROJECT_ROOT, env={**self.env, **env}
+            [sys.executable, "worker.py"], cwd=PROJECT_ROOT, env={**self.env, **env}, stderr=stderr
         )
         self.started.append(process)
         return process

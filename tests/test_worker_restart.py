@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.testing import WorkflowEnvironment
+
 from db.models import ProductionEvent, StatusHistory
+from devstack.temporal_cli import ensure_temporal_cli
 from tests.conftest import WorkerProcesses
-from tests.factories import World
+from tests.factories import World, eventually
+from tests.mail import free_port
 from tests.test_lifecycle import HAPPY_PATH
 
 
@@ -51,3 +59,43 @@ async def test_order_survives_a_killed_worker(
     assert await world.rows_for(StatusHistory, order_no) == len(HAPPY_PATH)
     # started once and completed once per step, though a worker died after the first report
     assert await world.rows_for(ProductionEvent, order_no) == 2 * len(steps)
+
+
+async def test_a_worker_started_before_temporal_waits_for_it(
+    worker_process: WorkerProcesses, tmp_path: Path
+) -> None:
+    port = free_port()
+    log = tmp_path / "worker.log"
+    worker = worker_process.start_logged(log, TEMPORAL_ADDRESS=f"127.0.0.1:{port}")
+
+    def logged() -> str:
+        return log.read_text(errors="replace") if log.exists() else ""
+
+    async def read_log() -> str:
+        return logged()
+
+    await eventually(read_log, lambda text: "not reachable" in text, timeout=30)
+    assert worker.poll() is None, logged()
+
+    cli = ensure_temporal_cli()
+    server = await WorkflowEnvironment.start_local(
+        port=port,
+        dev_server_existing_path=str(cli) if cli else None,
+        dev_server_log_level="error",
+    )
+    try:
+        # Once Temporal answers, the worker registers the order's search attributes and polls.
+        async def pollers() -> int:
+            described = await server.client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=server.client.namespace,
+                    task_queue=TaskQueue(name=worker_process.task_queue),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                )
+            )
+            return len(described.pollers)
+
+        await eventually(pollers, lambda count: count > 0, timeout=60)
+        assert "polling" in logged()
+    finally:
+        await server.shutdown()
