@@ -20,6 +20,7 @@ from activities.records import draws_on_credit, lock_order, lock_order_row
 from activities.review import plan_review
 from activities.transitions import audit_transition, write_fault, write_transition
 from db.models import Customer, Order, Product
+from db.prices import entry_day, prices_on
 
 
 class OrderActivities:
@@ -48,6 +49,9 @@ class OrderActivities:
         """Check the order against customers, products, prices and credit; fill missing
         prices; and for a valid order, choose its review by the approval policy.
 
+        Prices come from the dated price list as it stood on the order's entry day, so an
+        order entered before a price change pays the old price even if validated after it.
+
         Every problem is listed, not just the first, so sales can fix the order in one go.
         """
         async with self.sessions.begin() as session:
@@ -63,6 +67,7 @@ class OrderActivities:
                 p.sku: p
                 for p in await session.scalars(select(Product).where(Product.sku.in_(skus)))
             }
+            list_prices = await prices_on(session, skus, entry_day(order.created_at))
             total = Decimal("0")
             for line in order.lines:
                 product = products.get(line.sku)
@@ -74,13 +79,14 @@ class OrderActivities:
                     reasons.append(f"{where}: SKU {line.sku} is no longer sold")
                 if line.quantity <= 0:
                     reasons.append(f"{where}: quantity must be positive, got {line.quantity}")
+                list_price = list_prices[line.sku]
                 if line.unit_price is None:
-                    line.unit_price = product.unit_price
-                elif line.unit_price > product.unit_price:
+                    line.unit_price = list_price
+                elif line.unit_price > list_price:
                     # Below the list price is a discount, which the approval policy weighs.
                     reasons.append(
                         f"{where}: unit price {line.unit_price} of {line.sku} is above the "
-                        f"price list ({product.unit_price})"
+                        f"price list ({list_price})"
                     )
                 line.amount = line.unit_price * line.quantity
                 total += line.amount

@@ -39,6 +39,7 @@ from db.models import (
     ReviewNotice,
     User,
 )
+from db.prices import entry_day, prices_on
 from domain.actors import SYSTEM
 from domain.policy import OrderFacts, PolicyDocument, customer_risks, rule_for
 from domain.statuses import OrderStatus
@@ -99,16 +100,18 @@ async def plan_review(session: AsyncSession, order: Order) -> ReviewPlan:
 async def _order_facts(session: AsyncSession, order: Order) -> OrderFacts:
     """What the policy's conditions look at: total, largest discount, customer risk, and the
     categories of the products ordered."""
-    products = {
-        p.sku: p
-        for p in await session.scalars(
-            select(Product).where(Product.sku.in_({line.sku for line in order.lines}))
-        )
-    }
+    # The discount is measured against the price list of the order's entry day, the price
+    # validation charged.
+    list_prices = await prices_on(
+        session, {line.sku for line in order.lines}, entry_day(order.created_at)
+    )
+    products = await session.scalars(
+        select(Product).where(Product.sku.in_({line.sku for line in order.lines}))
+    )
     discounts = [
-        (products[line.sku].unit_price - line.unit_price) * 100 / products[line.sku].unit_price
+        (list_prices[line.sku] - line.unit_price) * 100 / list_prices[line.sku]
         for line in order.lines
-        if line.unit_price is not None and products[line.sku].unit_price > 0
+        if line.unit_price is not None and list_prices[line.sku] > 0
     ]
     customer = await session.get_one(Customer, order.customer_id)
     completed = await session.scalar(
@@ -130,7 +133,7 @@ async def _order_facts(session: AsyncSession, order: Order) -> OrderFacts:
             exposure=Decimal(exposure or 0),
             limit=customer.credit_limit,
         ),
-        categories=frozenset(p.category for p in products.values()),
+        categories=frozenset(p.category for p in products),
     )
 
 

@@ -23,11 +23,13 @@ from api.routes import (
     dashboard,
     delegations,
     health,
+    master_data,
     notifications,
     order_export,
     orders,
     policy,
     reference,
+    users,
 )
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         notifications,
         audit,
         analytics,
+        users,
+        master_data,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -17,18 +17,21 @@ from db.models import (
     ProductionLine,
     WorkOrder,
 )
+from db.prices import entry_day, prices_on
 
 # ---------------------------------------------------------------------------- reference data
 
 
-async def products(session: AsyncSession, *, with_alerts: bool) -> list[schemas.ProductPublic]:
-    """Products with their stock; ``with_alerts`` adds each one's low-stock alert, which names
-    the order behind it, so customers do not get it."""
-    rows = list(
-        await session.scalars(
-            select(Product).options(selectinload(Product.routing)).order_by(Product.sku)
-        )
-    )
+async def products(
+    session: AsyncSession, *, with_alerts: bool, sku: str | None = None
+) -> list[schemas.ProductPublic]:
+    """Products (or the one ``sku``) with their stock; ``with_alerts`` adds each one's
+    low-stock alert, which names the order behind it, so customers do not get it."""
+    query = select(Product).options(selectinload(Product.routing)).order_by(Product.sku)
+    if sku is not None:
+        query = query.where(Product.sku == sku)
+    rows = list(await session.scalars(query))
+    today_prices = await prices_on(session, [p.sku for p in rows], entry_day(datetime.now(UTC)))
     # The alert of each product's current dip below its reorder point.
     alerts: dict[str, schemas.AlertPublic] = {}
     dipped = [p.sku for p in rows if p.low_stock_since is not None and with_alerts]
@@ -45,8 +48,9 @@ async def products(session: AsyncSession, *, with_alerts: bool) -> list[schemas.
         schemas.ProductPublic(
             sku=product.sku,
             name=product.name,
-            unit_price=product.unit_price,
+            unit_price=today_prices[product.sku],
             active=product.active,
+            category=product.category,
             stock_on_hand=product.stock_on_hand,
             stock_reserved=product.stock_reserved,
             stock_available=product.available,
@@ -61,10 +65,16 @@ async def products(session: AsyncSession, *, with_alerts: bool) -> list[schemas.
     ]
 
 
-async def production_lines(session: AsyncSession) -> list[schemas.ProductionLinePublic]:
-    """Each line's load: its open work orders in booking order and when it is free again."""
+async def production_lines(
+    session: AsyncSession, code: str | None = None
+) -> list[schemas.ProductionLinePublic]:
+    """Each line's (or the one ``code``'s) load: its open work orders in booking order and
+    when it is free again."""
     now = datetime.now(UTC)
-    lines = list(await session.scalars(select(ProductionLine).order_by(ProductionLine.code)))
+    query = select(ProductionLine).order_by(ProductionLine.code)
+    if code is not None:
+        query = query.where(ProductionLine.code == code)
+    lines = list(await session.scalars(query))
     queued: dict[str, list[tuple[WorkOrder, str]]] = defaultdict(list)
     for work_order, order_no in await session.execute(
         select(WorkOrder, Order.order_no)

@@ -8,15 +8,15 @@ a validation that could not store its total.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import schemas
 from api.errors import InvalidRequest
 from api.schemas.types import MONEY_MAX
-from db.models import Product
+from db.prices import entry_day, prices_on
 
 
 async def ensure_total_fits(session: AsyncSession, body: schemas.OrderCreate) -> None:
@@ -26,10 +26,7 @@ async def ensure_total_fits(session: AsyncSession, body: schemas.OrderCreate) ->
     unpriced = {line.sku for line in body.lines if line.unit_price is None}
     list_prices: dict[str, Decimal] = {}
     if unpriced:
-        rows = await session.execute(
-            select(Product.sku, Product.unit_price).where(Product.sku.in_(unpriced))
-        )
-        list_prices = {sku: price for sku, price in rows}
+        list_prices = await prices_on(session, unpriced, entry_day(datetime.now(UTC)))
     total = sum(
         (
             line.quantity

@@ -10,6 +10,26 @@ from pwdlib import PasswordHash
 _hasher = PasswordHash.recommended()
 
 
+# What a new password must be (the demo seed's passwords predate the rule and are demo-only).
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 128
+MIN_DISTINCT_CHARACTERS = 4
+
+
+def password_problems(password: str, username: str) -> list[str]:
+    """Why ``password`` may not be set for ``username``; empty when it may."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        problems.append(f"a password has at least {MIN_DISTINCT_CHARACTERS} different characters")
+    if username and username.casefold() in password.casefold():
+        problems.append("a password does not contain the username")
+    return problems
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

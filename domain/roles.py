@@ -15,6 +15,8 @@ class Role(StrEnum):
     LOGISTICS = "logistics"
     CUSTOMER = "customer"
     OPS = "ops"
+    # Manages the people who sign in and the master data; acts on no order.
+    ADMIN = "admin"
 
 
 APPROVER_ROLES: frozenset[Role] = frozenset(
@@ -23,6 +25,27 @@ APPROVER_ROLES: frozenset[Role] = frozenset(
 
 # Staff see every order; a customer sees only its own.
 STAFF_ROLES: frozenset[Role] = frozenset(set(Role) - {Role.CUSTOMER})
+
+# Who may create, change and deactivate customers, products, prices and production lines:
+# ops keeps the rights it had, so a deployment needs no admin to fix a price.
+MASTER_DATA_ROLES: frozenset[Role] = frozenset({Role.OPS, Role.ADMIN})
+
+# Who may create users and change their roles: admin alone, so nobody who approves or ships
+# orders can grant themselves or a colleague more rights.
+USER_ADMIN_ROLES: frozenset[Role] = frozenset({Role.ADMIN})
+
+
+def role_conflicts(roles: list[str]) -> list[str]:
+    """Why this set of roles cannot be given to one person (separation of duties); empty when
+    it can. An admin holds no other role, and a customer user is no staff member."""
+    held = set(roles)
+    problems = []
+    if Role.ADMIN in held and len(held) > 1:
+        problems.append("an admin holds no other role: admins manage people, not orders")
+    if Role.CUSTOMER in held and len(held) > 1:
+        problems.append("a customer user holds no staff role")
+    return problems
+
 
 # Who takes over a review level that waited past escalate_after.
 ESCALATES_TO: dict[Role, Role] = {

@@ -16,6 +16,7 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.notifications`: the in-app inbox and webhooks;
 * :mod:`api.schemas.audit`: the audit log and its verification;
 * :mod:`api.schemas.policy`: the approval policy a caller writes, bounded;
+* :mod:`api.schemas.master_data`: users, customers, products, prices and lines as written;
 * :mod:`api.schemas.types`: the bounded types every input is made of.
 """
 
@@ -59,6 +60,7 @@ from api.schemas.fulfilment import (
     TrackingEventPublic,
     WorkOrderPublic,
 )
+from api.schemas.master_data import PricePublic, UserAccountPublic
 from api.schemas.notifications import (
     NotificationPublic,
     WebhookDeliveryPublic,
@@ -117,6 +119,7 @@ __all__ = [
     "PendingApprovalPublic",
     "PendingLevelPublic",
     "PolicyPublic",
+    "PricePublic",
     "ProductPublic",
     "ProductionEventCreate",
     "ProductionLinePublic",
@@ -137,6 +140,7 @@ __all__ = [
     "StockMovementPublic",
     "Token",
     "TrackingEventPublic",
+    "UserAccountPublic",
     "UserPublic",
     "WebhookDeliveryPublic",
     "WebhookSubscriptionCreate",

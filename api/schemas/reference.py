@@ -52,6 +52,9 @@ class CustomerPublic(BaseModel):
                     "name": "Acme Industrial Co.",
                     "credit_limit": "5000000.00",
                     "active": True,
+                    "risk": "normal",
+                    "contacts": [{"name": "Wang Wei", "email": "wang.wei@acme.test"}],
+                    "notification_email": "orders@acme.test",
                 }
             ]
         },
@@ -62,6 +65,11 @@ class CustomerPublic(BaseModel):
     name: str
     credit_limit: Decimal
     active: bool
+    # The credit department's rating: low, normal or high.
+    risk: str
+    # People to talk to: name, and any of email, phone, role.
+    contacts: list[dict[str, str]]
+    notification_email: str | None
 
 
 class RoutingStepPublic(BaseModel):
@@ -83,6 +91,7 @@ class ProductPublic(BaseModel):
                     "name": "Centrifugal pump 100 L/min",
                     "unit_price": "1850.00",
                     "active": True,
+                    "category": "general",
                     "stock_on_hand": 40,
                     "stock_reserved": 40,
                     "stock_available": 0,
@@ -102,8 +111,10 @@ class ProductPublic(BaseModel):
 
     sku: str
     name: str
+    # The price in effect today (UTC) on the dated price list.
     unit_price: Decimal
     active: bool
+    category: str
     stock_on_hand: int
     stock_reserved: int
     stock_available: int

@@ -30,7 +30,14 @@ from db.models.fulfilment import (
 )
 from db.models.notifications import Notification, WebhookSubscription
 from db.models.orders import Order, OrderLine, StatusHistory
-from db.models.reference import Customer, Product, ProductionLine, RoutingStep, User
+from db.models.reference import (
+    Customer,
+    Product,
+    ProductionLine,
+    ProductPrice,
+    RoutingStep,
+    User,
+)
 from db.models.security import SignInAttempt
 
 __all__ = [
@@ -47,6 +54,7 @@ __all__ = [
     "Order",
     "OrderLine",
     "Product",
+    "ProductPrice",
     "ProductionEvent",
     "ProductionLine",
     "ReviewLevel",

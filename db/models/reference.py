@@ -3,11 +3,20 @@ production lines, and the users who sign in."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models.base import Base, Money, _now_column
@@ -22,6 +31,12 @@ class Customer(Base):
     credit_limit: Mapped[Decimal] = mapped_column(Money)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _now_column()
+    # The credit department's rating: low, normal or high.
+    risk: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
+    # People to talk to: a list of {"name", "email", "phone", "role"}.
+    contacts: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list, server_default="[]")
+    # Where the customer's order notifications go; none without it.
+    notification_email: Mapped[str | None] = mapped_column(String(200))
 
 
 class Product(Base):
@@ -40,6 +55,8 @@ class Product(Base):
 
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The undated price: what an order pays when the product has no dated price in effect
+    # on the order's entry day (see ``ProductPrice`` and ``db/prices.py``).
     unit_price: Mapped[Decimal] = mapped_column(Money)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Approval policies may ask for more review of some categories.
@@ -62,6 +79,22 @@ class Product(Base):
     @property
     def available(self) -> int:
         return self.stock_on_hand - self.stock_reserved
+
+
+class ProductPrice(Base):
+    """One entry of the dated price list: the product sells at ``unit_price`` from
+    ``effective_from`` until the next entry's day."""
+
+    __tablename__ = "product_prices"
+    __table_args__ = (CheckConstraint("unit_price > 0", name="price_positive"),)
+
+    sku: Mapped[str] = mapped_column(
+        ForeignKey("products.sku", ondelete="CASCADE"), primary_key=True
+    )
+    effective_from: Mapped[date] = mapped_column(Date, primary_key=True)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now_column()
 
 
 class RoutingStep(Base):
