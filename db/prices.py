@@ -27,13 +27,13 @@ async def prices_on(session: AsyncSession, skus: Collection[str], day: date) -> 
     """The price in effect on ``day`` of each known product among ``skus``."""
     if not skus:
         return {}
-    latest = (
+    # Oldest first, so each product's latest entry on or before the day is the one kept.
+    entries = await session.execute(
         select(ProductPrice.sku, ProductPrice.unit_price)
         .where(ProductPrice.sku.in_(skus), ProductPrice.effective_from <= day)
-        .order_by(ProductPrice.sku, ProductPrice.effective_from.desc())
-        .distinct(ProductPrice.sku)
+        .order_by(ProductPrice.effective_from)
     )
-    dated = {sku: price for sku, price in await session.execute(latest)}
+    dated = {sku: price for sku, price in entries}
     undated = await session.execute(
         select(Product.sku, Product.unit_price).where(Product.sku.in_(skus))
     )

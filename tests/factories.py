@@ -331,6 +331,7 @@ async def make_world(
         ("ops", ["ops"]),
         ("prod", ["production"]),
         ("log", ["logistics"]),
+        ("admin", ["admin"]),
     ]:
         await world.add_person(name, roles)
     await world.add_person("customer", ["customer"], customer_id=world.customer_id)
