@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from db.models import Notification
+from db.models import Customer, Notification
 from domain.notifications import IN_APP
 from tests.factories import TEST_PASSWORD, World
 
@@ -37,6 +37,7 @@ PERSON: dict[str, str] = {
     "production": "prod",
     "logistics": "log",
     "ops": "ops",
+    "admin": "admin",
     "customer": "customer",
 }
 ROLES: tuple[str, ...] = tuple(PERSON)
@@ -47,6 +48,9 @@ APPROVERS = frozenset({"supervisor", "manager", "director", "finance", "ops"})
 # Ops decides escalated levels but has no approval rights of its own to lend.
 LENDERS = APPROVERS - {"ops"}
 OPS = frozenset({"ops"})
+ADMIN = frozenset({"admin"})
+# Master data: ops keeps the rights it had, an admin has them too.
+MASTER_DATA = frozenset({"ops", "admin"})
 
 # The roles admitted by each endpoint ("METHOD path", as the OpenAPI document names it).
 MATRIX: dict[str, frozenset[str]] = {
@@ -104,6 +108,20 @@ MATRIX: dict[str, frozenset[str]] = {
     f"GET {API}/analytics/approvals": STAFF,
     f"GET {API}/analytics/delivery": STAFF,
     f"GET {API}/analytics/overview": STAFF,
+    f"GET {API}/users": ADMIN,
+    f"POST {API}/users": ADMIN,
+    f"PATCH {API}/users/{{username}}": ADMIN,
+    f"POST {API}/customers": MASTER_DATA,
+    f"PATCH {API}/customers/{{customer_id}}": MASTER_DATA,
+    f"DELETE {API}/customers/{{customer_id}}": MASTER_DATA,
+    f"POST {API}/products": MASTER_DATA,
+    f"PATCH {API}/products/{{sku}}": MASTER_DATA,
+    f"DELETE {API}/products/{{sku}}": MASTER_DATA,
+    f"GET {API}/products/{{sku}}/prices": MASTER_DATA,
+    f"POST {API}/products/{{sku}}/prices": MASTER_DATA,
+    f"POST {API}/production-lines": MASTER_DATA,
+    f"PATCH {API}/production-lines/{{code}}": MASTER_DATA,
+    f"DELETE {API}/production-lines/{{code}}": MASTER_DATA,
 }
 
 # Answered without a bearer token.
@@ -134,6 +152,20 @@ ADMITTED_STATUS: dict[str, int] = {
     f"POST {API}/delegations": 201,
     f"POST {API}/webhooks": 201,
     f"DELETE {API}/webhooks/{{subscription_id}}": 204,
+    # Creating what exists already (409) or changing what does not (404) writes nothing.
+    f"POST {API}/users": 409,
+    f"PATCH {API}/users/{{username}}": 404,
+    f"POST {API}/customers": 409,
+    f"PATCH {API}/customers/{{customer_id}}": 404,
+    f"DELETE {API}/customers/{{customer_id}}": 404,
+    f"POST {API}/products": 409,
+    f"PATCH {API}/products/{{sku}}": 404,
+    f"DELETE {API}/products/{{sku}}": 404,
+    f"GET {API}/products/{{sku}}/prices": 404,
+    f"POST {API}/products/{{sku}}/prices": 404,
+    f"POST {API}/production-lines": 409,
+    f"PATCH {API}/production-lines/{{code}}": 404,
+    f"DELETE {API}/production-lines/{{code}}": 404,
 }
 
 # How a caller who may not is turned away: 403, or 404 where existence is hidden.
@@ -184,9 +216,13 @@ class Walk:
         self.policy_rules: list[dict[str, Any]] = []
         self.subscription_id = UNKNOWN_ID
         self.notification_ids: dict[str, int] = {}
+        self.customer_code = ""
 
     async def start(self) -> None:
         world = self.world
+        async with world.sessions() as session:
+            customer = await session.get_one(Customer, world.customer_id)
+            self.customer_code = customer.code
         policy = await world.api.get(f"{API}/approval-policy", headers=world["ops"].headers)
         assert policy.status_code == 200, policy.text
         # PUT sends the policy in force back, so no other order sees a different policy.
@@ -267,6 +303,29 @@ class Walk:
                 return self.delegation_body("ops")
             case "POST", "webhooks":
                 return self.webhook_body()
+            # Master data that exists already, so an admitted caller gets 409.
+            case "POST", "users":
+                return {
+                    "username": self.world["sales"].username,
+                    "full_name": "Duplicate",
+                    "password": "a-long-first-password",
+                    "roles": ["sales"],
+                }
+            case "POST", "customers":
+                return {"code": self.customer_code, "name": "Duplicate", "credit_limit": "1.00"}
+            case "POST", "products":
+                return {
+                    "sku": self.world.sku,
+                    "name": "Duplicate",
+                    "unit_price": "1.00",
+                    "routing": [{"name": "step", "minutes_per_unit": "1.00"}],
+                }
+            case "POST", "production-lines":
+                return {"code": self.world.line, "name": "Duplicate", "units_per_hour": "1.00"}
+            case "POST", "prices":
+                return {"unit_price": "1.00", "effective_from": "2099-01-01"}
+            case "PATCH", _:
+                return {"active": True}
         return None
 
     def fill(self, endpoint: str, **ids: Any) -> str:
@@ -276,6 +335,10 @@ class Walk:
             "delegation_id": UNKNOWN_ID,
             "notification_id": UNKNOWN_ID,
             "subscription_id": UNKNOWN_ID,
+            "username": "nobody-by-that-name",
+            "customer_id": UNKNOWN_ID,
+            "sku": "NO-SUCH-SKU",
+            "code": "NO-SUCH-LINE",
         }
         return path.format_map({**values, **ids})
 
