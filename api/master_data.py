@@ -111,9 +111,10 @@ async def update_customer(
     if customer is None:
         raise NotFound(f"customer {customer_id} does not exist")
     fields = changed_fields(body)
-    for name, value in fields.items():
-        # Contacts are stored as JSON; every other field as the model typed it.
-        setattr(customer, name, value if name == "contacts" else getattr(body, name))
+    for name in fields:
+        setattr(customer, name, getattr(body, name))
+    if body.contacts is not None:
+        customer.contacts = [contact.model_dump(exclude_none=True) for contact in body.contacts]
     await audit_change(session, actor, "customer", "update", customer.code, fields)
     await session.commit()
     return schemas.CustomerPublic.model_validate(customer)

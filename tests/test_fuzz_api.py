@@ -51,7 +51,19 @@ CHECKS = [
 ]
 # Generated requests per operation, caller and mode: the suite's time bound.
 EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 4}
-CALLERS = ("nobody", "sales", "sup", "mgr", "dir", "fin", "prod", "log", "ops", "customer")
+CALLERS = (
+    "nobody",
+    "sales",
+    "sup",
+    "mgr",
+    "dir",
+    "fin",
+    "prod",
+    "log",
+    "ops",
+    "admin",
+    "customer",
+)
 # Nothing listens here: a webhook a generated request subscribes is never delivered anywhere.
 CLOSED_PORT_URL = "http://127.0.0.1:9/fuzz"
 REQUEST_TIMEOUT_SECONDS = 30

@@ -124,6 +124,8 @@ async def test_products_are_created_changed_and_deactivated(world: World) -> Non
     assert changed.status_code == 200, changed.text
     assert changed.json()["reorder_point"] == 20
     assert changed.json()["routing"] == [{"name": "print", "minutes_per_unit": "1.25"}]
+    for malformed_change in ({"name": None}, {"routing": None}, {"unit_price": "1.00"}):
+        assert (await patch(world, f"/products/{sku}", malformed_change)).status_code == 422
     deactivated = await patch(world, f"/products/{sku}", {"active": False}, as_="admin")
     assert deactivated.json()["active"] is False
     assert [row["action"] for row in await audited(world, "product", sku)] == [

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.types import SingleLine, StrictCount, StrictId, UnitPrice
 from domain.roles import Role
@@ -49,7 +49,24 @@ UnitsPerHour = Annotated[
 # The day a price takes effect (today or later, checked by the service).
 PriceDay = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
 
-_STRICT = ConfigDict(extra="forbid")
+
+class PartialUpdate(BaseModel):
+    """A change that names only the fields it changes. ``null`` clears a field only where
+    the field may be empty (``NULLABLE``); elsewhere it is refused, not written."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def no_null_where_a_value_is_needed(self) -> Self:
+        cleared = sorted(
+            name
+            for name in self.model_fields_set
+            if getattr(self, name) is None and name not in self.NULLABLE
+        )
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be null; leave it out to keep it")
+        return self
+
 
 _USER_EXAMPLE: dict[str, Any] = {
     "username": "sales2",
@@ -74,7 +91,7 @@ class UserCreate(BaseModel):
     )
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(PartialUpdate):
     """Only the fields sent change: `active: false` deactivates (the user can no longer sign
     in and its tokens stop working), `password` resets the password."""
 
@@ -82,6 +99,8 @@ class UserUpdate(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"roles": ["sales", "logistics"]}, {"active": False}]},
     )
+
+    NULLABLE = frozenset({"email", "customer_id"})
 
     full_name: Name | None = None
     password: Password | None = None
@@ -160,7 +179,7 @@ class CustomerCreate(BaseModel):
     notification_email: Email | None = None
 
 
-class CustomerUpdate(BaseModel):
+class CustomerUpdate(PartialUpdate):
     """Only the fields sent change; `active: false` deactivates (new orders for it are
     rejected at validation, open ones go on)."""
 
@@ -168,6 +187,8 @@ class CustomerUpdate(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"credit_limit": "300000.00"}, {"active": False}]},
     )
+
+    NULLABLE = frozenset({"notification_email"})
 
     name: Name | None = None
     credit_limit: CreditLimit | None = None
@@ -220,7 +241,7 @@ class ProductCreate(BaseModel):
     routing: Routing
 
 
-class ProductUpdate(BaseModel):
+class ProductUpdate(PartialUpdate):
     """Only the fields sent change; prices change through the price list."""
 
     model_config = ConfigDict(
@@ -284,7 +305,7 @@ class ProductionLineCreate(BaseModel):
     units_per_hour: UnitsPerHour
 
 
-class ProductionLineUpdate(BaseModel):
+class ProductionLineUpdate(PartialUpdate):
     """Only the fields sent change; `active: false` deactivates (no new work is booked on
     it, work already booked goes on)."""
 
