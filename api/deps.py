@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.errors import Forbidden, Unauthorized
-from api.security import username_from_token
+from api.security import subject_and_issue_time
 from config import Settings
 from db.models import User
 from domain.roles import Role
@@ -48,13 +49,24 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 async def user_from_token(token: str | None, session: AsyncSession, settings: Settings) -> User:
     if not token:
         raise Unauthorized("sign in first: send a bearer token from POST /api/v1/auth/token")
-    username = username_from_token(token, settings.jwt_secret)
+    found = subject_and_issue_time(token, settings.jwt_secret)
     user = None
-    if username is not None:
+    if found is not None:
+        username, issued_at = found
         user = (await session.scalars(select(User).where(User.username == username))).one_or_none()
-    if user is None or not user.active:
+    if user is None or not user.active or not token_outlives_password(user, issued_at):
         raise Unauthorized("the bearer token is invalid or expired; sign in again")
     return user
+
+
+def token_outlives_password(user: User, issued_at: datetime | None) -> bool:
+    """Whether a token issued at ``issued_at`` still holds: one issued before the user's
+    password was last set does not (a reset ends every session). Tokens count whole seconds,
+    so one issued in the second of the reset still holds."""
+    changed = user.password_changed_at
+    if changed is None:
+        return True
+    return issued_at is not None and issued_at >= changed.replace(microsecond=0)
 
 
 async def get_current_user(

@@ -2,11 +2,14 @@
 each change audited in the hash chain (never the password itself).
 
 A deactivated user can no longer sign in, and its tokens stop working at once: every request
-reads the user and refuses an inactive one (``api/deps.py``). An admin may not deactivate
+reads the user and refuses an inactive one (``api/deps.py``). A password reset ends every
+session of the user the same way: tokens issued before it are refused. An admin may not deactivate
 itself or change its own roles, so the last admin cannot lock everyone out by mistake.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -101,6 +104,7 @@ async def update_user(
     if body.password is not None:
         _check_password(body.password, username)
         user.password_hash = hash_password(body.password)
+        user.password_changed_at = datetime.now(UTC)
     user.roles = roles
     user.customer_id = customer_id
     for name in ("full_name", "email", "active"):

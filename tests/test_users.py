@@ -8,11 +8,14 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 from sqlalchemy import select
 
+from api.security import ALGORITHM
 from db.admin import PASSWORD_VARIABLE
 from db.models import AuditEntry
 from tests.conftest import PROJECT_ROOT
@@ -101,6 +104,12 @@ async def test_an_admin_resets_a_password_and_changes_roles(world: World) -> Non
     username = new_username(world, "mover")
     await create_user(world, username=username)
     admin = world["admin"].headers
+    # A token from before the reset (tokens count whole seconds, so a minute before).
+    issued = datetime.now(UTC) - timedelta(minutes=1)
+    claims = {"sub": username, "iat": issued, "exp": issued + timedelta(hours=1)}
+    old_token = jwt.encode(claims, world.settings.jwt_secret, ALGORITHM)
+    old_headers = {"Authorization": f"Bearer {old_token}"}
+    assert (await world.api.get("/api/v1/me", headers=old_headers)).status_code == 200
     new_password = "another-long-password"
     reset = await world.api.patch(
         f"{USERS}/{username}",
@@ -110,6 +119,7 @@ async def test_an_admin_resets_a_password_and_changes_roles(world: World) -> Non
     assert reset.status_code == 200, reset.text
     assert reset.json()["roles"] == ["logistics", "production"]
     assert_error(await sign_in(world.api, username, GOOD_PASSWORD), 401, "Unauthorized")
+    assert_error(await world.api.get("/api/v1/me", headers=old_headers), 401, "Unauthorized")
     signed_in = await sign_in(world.api, username, new_password)
     assert signed_in.status_code == 200, signed_in.text
     me = await world.api.get(

@@ -133,3 +133,5 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When an admin last set the password; tokens issued before it no longer work.
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

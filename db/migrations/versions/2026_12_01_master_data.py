@@ -1,5 +1,6 @@
-"""master data through the API: customers' risk, contacts and notification e-mail, and the
-dated price list (every existing product's price becomes its first entry)
+"""master data through the API: customers' risk, contacts and notification e-mail, the dated
+price list (every existing product's price becomes its first entry), and when a user's
+password was last set (tokens issued before it stop working)
 
 Revision ID: 0010
 Revises: 0009
@@ -33,6 +34,7 @@ def upgrade() -> None:
         ),
     )
     op.add_column("customers", sa.Column("notification_email", sa.String(length=200)))
+    op.add_column("users", sa.Column("password_changed_at", sa.DateTime(timezone=True)))
     op.create_table(
         "product_prices",
         sa.Column("sku", sa.String(length=64), nullable=False),
@@ -62,6 +64,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("product_prices")
+    op.drop_column("users", "password_changed_at")
     op.drop_column("customers", "notification_email")
     op.drop_column("customers", "contacts")
     op.drop_column("customers", "risk")
