@@ -93,6 +93,7 @@ USERS = [
     ("prod1", "Pat Production", ["production"], None),
     ("log1", "Lou Logistics", ["logistics"], None),
     ("ops1", "Olga Ops", ["ops"], None),
+    ("admin1", "Ada Admin", ["admin"], None),
     ("acme", "Acme purchasing", ["customer"], "ACME"),
 ]
 
