@@ -66,12 +66,14 @@ def changed_fields(body: BaseModel) -> dict[str, Any]:
     return body.model_dump(mode="json", exclude_unset=True)
 
 
-async def _commit_or_conflict(session: AsyncSession, duplicate: str) -> None:
+async def _flush_or_conflict(session: AsyncSession, conflict: str) -> None:
+    """Write what is pending; a key another request took meanwhile, or a row something still
+    refers to, is a 409 with nothing written."""
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         await session.rollback()
-        raise Conflict(duplicate) from None
+        raise Conflict(conflict) from None
 
 
 def _open_orders() -> Any:
@@ -98,9 +100,9 @@ async def create_customer(
         active=True,
     )
     session.add(customer)
-    await session.flush()
+    await _flush_or_conflict(session, duplicate)
     await audit_change(session, actor, "customer", "create", body.code, fields)
-    await _commit_or_conflict(session, duplicate)
+    await session.commit()
     return schemas.CustomerPublic.model_validate(customer)
 
 
@@ -142,6 +144,9 @@ async def delete_customer(session: AsyncSession, actor: User, customer_id: int) 
             "deactivate it instead"
         )
     await session.delete(customer)
+    await _flush_or_conflict(
+        session, f"customer {customer.code} is referred to and cannot be deleted; deactivate it"
+    )
     await audit_change(session, actor, "customer", "delete", customer.code, {})
     await session.commit()
 
@@ -204,13 +209,9 @@ async def create_product(
             created_by=actor.username,
         )
     )
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        raise Conflict(duplicate) from None
+    await _flush_or_conflict(session, duplicate)
     await audit_change(session, actor, "product", "create", body.sku, changed_fields(body))
-    await _commit_or_conflict(session, duplicate)
+    await session.commit()
     return await _product_public(session, body.sku)
 
 
@@ -267,11 +268,15 @@ async def delete_product(session: AsyncSession, actor: User, sku: str) -> None:
         raise Conflict(
             f"product {sku} is on orders on record and cannot be deleted; deactivate it instead"
         )
-    await session.execute(delete(Product).where(Product.sku == sku))
+    try:
+        await session.execute(delete(Product).where(Product.sku == sku))
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict(
+            f"product {sku} has stock history and cannot be deleted; deactivate it instead"
+        ) from None
     await audit_change(session, actor, "product", "delete", sku, {})
-    await _commit_or_conflict(
-        session, f"product {sku} has stock history and cannot be deleted; deactivate it instead"
-    )
+    await session.commit()
 
 
 async def price_list(session: AsyncSession, sku: str) -> list[schemas.PricePublic]:
@@ -306,9 +311,9 @@ async def add_price(
         created_by=actor.username,
     )
     session.add(row)
-    await session.flush()
+    await _flush_or_conflict(session, duplicate)
     await audit_change(session, actor, "price", "create", sku, changed_fields(body))
-    await _commit_or_conflict(session, duplicate)
+    await session.commit()
     await session.refresh(row)
     return schemas.PricePublic.model_validate(row)
 
@@ -332,13 +337,9 @@ async def create_line(
             code=body.code, name=body.name, units_per_hour=body.units_per_hour, active=True
         )
     )
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        raise Conflict(duplicate) from None
+    await _flush_or_conflict(session, duplicate)
     await audit_change(session, actor, "production_line", "create", body.code, changed_fields(body))
-    await _commit_or_conflict(session, duplicate)
+    await session.commit()
     return await _line_public(session, body.code)
 
 
@@ -387,5 +388,8 @@ async def delete_line(session: AsyncSession, actor: User, code: str) -> None:
             "off their line_codes first, or deactivate it"
         )
     await session.delete(line)
+    await _flush_or_conflict(
+        session, f"production line {code} is referred to and cannot be deleted; deactivate it"
+    )
     await audit_change(session, actor, "production_line", "delete", code, {})
     await session.commit()
