@@ -28,6 +28,7 @@ from api.routes import (
     orders,
     policy,
     reference,
+    stock,
 )
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         notifications,
         audit,
         analytics,
+        stock,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

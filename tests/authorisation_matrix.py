@@ -26,6 +26,7 @@ from tests.factories import TEST_PASSWORD, World
 API = "/api/v1"
 UNKNOWN_ORDER = "SO-1999-999999"
 UNKNOWN_ID = 10**9
+UNKNOWN_SKU = "NO-SUCH-SKU"
 
 # One World person per role.
 PERSON: dict[str, str] = {
@@ -104,6 +105,10 @@ MATRIX: dict[str, frozenset[str]] = {
     f"GET {API}/analytics/approvals": STAFF,
     f"GET {API}/analytics/delivery": STAFF,
     f"GET {API}/analytics/overview": STAFF,
+    f"POST {API}/stock/receipts": frozenset({"logistics", "ops"}),
+    f"POST {API}/stock/adjustments": OPS,
+    f"GET {API}/stock/movements": STAFF,
+    f"GET {API}/stock/ledger-check": OPS,
 }
 
 # Answered without a bearer token.
@@ -134,6 +139,9 @@ ADMITTED_STATUS: dict[str, int] = {
     f"POST {API}/delegations": 201,
     f"POST {API}/webhooks": 201,
     f"DELETE {API}/webhooks/{{subscription_id}}": 204,
+    # An unknown product: nothing is booked.
+    f"POST {API}/stock/receipts": 404,
+    f"POST {API}/stock/adjustments": 404,
 }
 
 # How a caller who may not is turned away: 403, or 404 where existence is hidden.
@@ -267,6 +275,10 @@ class Walk:
                 return self.delegation_body("ops")
             case "POST", "webhooks":
                 return self.webhook_body()
+            case "POST", "receipts":
+                return {"sku": UNKNOWN_SKU, "quantity": 1, "reference": "authorisation walk"}
+            case "POST", "adjustments":
+                return {"sku": UNKNOWN_SKU, "counted_quantity": 0, "reason": "authorisation walk"}
         return None
 
     def fill(self, endpoint: str, **ids: Any) -> str:
