@@ -27,10 +27,9 @@ from domain.roles import STAFF_ROLES, Role
 
 router = APIRouter(prefix="/stock", tags=["stock"], responses=responses(Unauthorized, Forbidden))
 
-# Goods come in through the warehouse (logistics) or ops; writing stock off or on after a count
-# changes the books with no goods moving, so it is ops' alone: who receives does not also count.
+# Goods come in through the warehouse (logistics) or ops. A count changes the books with no
+# goods moving, so it is ops' alone: whoever receives goods cannot also write them off.
 Receiver = Annotated[User, Depends(require_roles(Role.LOGISTICS, Role.OPS))]
-Counter = Annotated[User, Depends(require_roles(Role.OPS))]
 Ops = Annotated[User, Depends(require_roles(Role.OPS))]
 Staff = Annotated[User, Depends(require_roles(*sorted(STAFF_ROLES)))]
 
@@ -81,7 +80,7 @@ async def receive_goods(
     summary="Book a stock count",
 )
 async def adjust_to_count(
-    body: StockAdjustmentCreate, user: Counter, session: SessionDep
+    body: StockAdjustmentCreate, user: Ops, session: SessionDep
 ) -> StockAdjustmentPublic:
     """Ops. Sets the product's on-hand to the units counted, booking the difference as a
     `count_gain` or `count_loss` movement with the reason; a count that agrees with the books
