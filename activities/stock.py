@@ -23,6 +23,7 @@ from activities.records import lock_order
 from db.models import Alert, Order, OrderLine, Product, StockMovement
 from domain.notifications import low_stock_notice
 from domain.statuses import OrderStatus
+from domain.stock import EFFECTS, MovementKind
 
 
 async def _lock_products(session: AsyncSession, skus: set[str]) -> dict[str, Product]:
@@ -42,15 +43,22 @@ async def move_stock(
     order_id: int | None,
     at: datetime | None = None,
     check_reorder_point: bool = True,
+    actor: str | None = None,
+    note: str | None = None,
 ) -> bool:
     """Record a movement and apply it to the (locked) product; False if it happened before.
 
     A caller that moves the same product twice in one go (made, then reserved at once) checks
     the reorder point after the second movement only: between the two, available stock is
-    briefly higher than anyone could ever see.
+    briefly higher than anyone could ever see. ``actor`` and ``note`` are for movements people
+    book by hand (receipts, counts): who, and the delivery note or the reason.
     """
     if quantity <= 0:
         return False
+    try:
+        on_hand_sign, reserved_sign = EFFECTS[MovementKind(kind)]
+    except ValueError:
+        raise ValueError(f"unknown stock movement {kind}") from None
     inserted = await session.scalar(
         insert(StockMovement)
         .values(
@@ -59,6 +67,8 @@ async def move_stock(
             order_id=order_id,
             kind=kind,
             quantity=quantity,
+            actor=actor,
+            note=note,
             **({"at": at} if at else {}),
         )
         .on_conflict_do_nothing(index_elements=["key"])
@@ -66,17 +76,8 @@ async def move_stock(
     )
     if inserted is None:
         return False
-    if kind == "reserve":
-        product.stock_reserved += quantity
-    elif kind == "release":
-        product.stock_reserved -= quantity
-    elif kind == "produce":
-        product.stock_on_hand += quantity
-    elif kind == "ship":
-        product.stock_on_hand -= quantity
-        product.stock_reserved -= quantity
-    else:
-        raise ValueError(f"unknown stock movement {kind}")
+    product.stock_on_hand += on_hand_sign * quantity
+    product.stock_reserved += reserved_sign * quantity
     await session.flush()  # the table's checks speak now, inside this movement's transaction
     if check_reorder_point:
         await _check_reorder_point(session, product, key, order_id)

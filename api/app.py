@@ -30,6 +30,7 @@ from api.routes import (
     policy,
     reference,
     users,
+    stock,
 )
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         analytics,
         users,
         master_data,
+        stock,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

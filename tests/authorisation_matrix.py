@@ -26,6 +26,7 @@ from tests.factories import TEST_PASSWORD, World
 API = "/api/v1"
 UNKNOWN_ORDER = "SO-1999-999999"
 UNKNOWN_ID = 10**9
+UNKNOWN_SKU = "NO-SUCH-SKU"
 
 # One World person per role.
 PERSON: dict[str, str] = {
@@ -122,6 +123,10 @@ MATRIX: dict[str, frozenset[str]] = {
     f"POST {API}/production-lines": MASTER_DATA,
     f"PATCH {API}/production-lines/{{code}}": MASTER_DATA,
     f"DELETE {API}/production-lines/{{code}}": MASTER_DATA,
+    f"POST {API}/stock/receipts": frozenset({"logistics", "ops"}),
+    f"POST {API}/stock/adjustments": OPS,
+    f"GET {API}/stock/movements": STAFF,
+    f"GET {API}/stock/ledger-check": OPS,
 }
 
 # Answered without a bearer token.
@@ -166,6 +171,9 @@ ADMITTED_STATUS: dict[str, int] = {
     f"POST {API}/production-lines": 409,
     f"PATCH {API}/production-lines/{{code}}": 404,
     f"DELETE {API}/production-lines/{{code}}": 404,
+    # An unknown product: nothing is booked.
+    f"POST {API}/stock/receipts": 404,
+    f"POST {API}/stock/adjustments": 404,
 }
 
 # How a caller who may not is turned away: 403, or 404 where existence is hidden.
@@ -326,6 +334,10 @@ class Walk:
                 return {"unit_price": "1.00", "effective_from": "2099-01-01"}
             case "PATCH", _:
                 return {"active": True}
+            case "POST", "receipts":
+                return {"sku": UNKNOWN_SKU, "quantity": 1, "reference": "authorisation walk"}
+            case "POST", "adjustments":
+                return {"sku": UNKNOWN_SKU, "counted_quantity": 0, "reason": "authorisation walk"}
         return None
 
     def fill(self, endpoint: str, **ids: Any) -> str:

@@ -1,5 +1,6 @@
 """Helpers of the stock tests: approving and cancelling an order, stock as ``GET /products``
-shows it, an order's movements, and the check that the movement ledger adds up to the stock."""
+shows it, an order's movements, the check that the movement ledger adds up to the stock, and
+stock booked by hand (receipts, counts) with the ledger's endpoints."""
 
 from __future__ import annotations
 
@@ -64,3 +65,53 @@ async def assert_rebuilt_from_movements(world: World, sku: str, initial_on_hand:
         total.get("reserve", 0) - total.get("release", 0) - total.get("ship", 0)
         == product.stock_reserved
     )
+
+
+# ---------------------------------------------------------------------------- booked by hand
+
+STOCK = "/api/v1/stock"
+
+
+async def receive(
+    world: World,
+    sku: str,
+    quantity: int,
+    *,
+    reference: str = "DN-1",
+    key: str | None = None,
+    as_: str = "log",
+) -> httpx.Response:
+    headers = dict(world[as_].headers)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    body = {"sku": sku, "quantity": quantity, "reference": reference}
+    return await world.api.post(f"{STOCK}/receipts", json=body, headers=headers)
+
+
+async def count(
+    world: World, sku: str, counted: int, *, reason: str = "cycle count", as_: str = "ops"
+) -> httpx.Response:
+    body = {"sku": sku, "counted_quantity": counted, "reason": reason}
+    return await world.api.post(f"{STOCK}/adjustments", json=body, headers=world[as_].headers)
+
+
+async def movements(world: World, *, as_: str = "ops", **params: Any) -> httpx.Response:
+    return await world.api.get(f"{STOCK}/movements", params=params, headers=world[as_].headers)
+
+
+async def ledger(world: World, sku: str | None = None) -> dict[str, Any]:
+    params = {"sku": sku} if sku else {}
+    response = await world.api.get(
+        f"{STOCK}/ledger-check", params=params, headers=world["ops"].headers
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def audited(world: World, kind: str, sku: str) -> list[dict[str, Any]]:
+    response = await world.api.get(
+        "/api/v1/audit", params={"kind": kind, "limit": 200}, headers=world["ops"].headers
+    )
+    assert response.status_code == 200, response.text
+    return [row for row in response.json()["data"] if row["payload"]["sku"] == sku]

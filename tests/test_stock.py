@@ -109,7 +109,7 @@ async def test_thirty_orders_for_ten_units_reserve_exactly_ten(world: World) -> 
         assert moved(order, "reserve") == []
 
     rows = await movement_rows(world, sku)
-    assert [(r.kind, r.quantity) for r in rows] == [("reserve", 1)] * 10
+    assert [(r.kind, r.quantity) for r in rows] == [("opening", 10)] + [("reserve", 1)] * 10
     async with world.sessions() as session:
         holders = await session.scalars(
             select(Order.order_no)

@@ -139,13 +139,24 @@ class StockMovement(Base):
     """Every change of stock, so that on-hand and reserved can be audited and rebuilt.
 
     ``key`` names the movement's cause (``SO-2026-000001:reserve:1``), so a retried activity
-    cannot move the same stock twice. Quantities are positive; ``kind`` gives the direction:
-    reserve (reserved +), release (reserved -), produce (on hand +), ship (on hand and
-    reserved -).
+    cannot move the same stock twice. Quantities are positive; ``kind`` gives the direction
+    (``domain.stock.EFFECTS``): opening, receipt, count_gain, produce (on hand +), count_loss
+    (on hand -), reserve (reserved +), release (reserved -), ship (on hand and reserved -).
+    A new product's on-hand is booked as its ``opening`` movement by a trigger (migration
+    0011), whoever inserts the row.
     """
 
     __tablename__ = "stock_movements"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "kind IN ('opening', 'receipt', 'count_gain', 'count_loss', 'reserve', 'release', "
+            "'produce', 'ship')",
+            name="kind_known",
+        ),
+        # The movements list pages newest first.
+        Index("ix_stock_movements_at_id", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
@@ -153,9 +164,13 @@ class StockMovement(Base):
     order_id: Mapped[int | None] = mapped_column(
         ForeignKey("orders.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))  # reserve | release | produce | ship
+    kind: Mapped[str] = mapped_column(String(16))
     quantity: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = _now_column()
+    # Who booked a receipt or a count, and its delivery note or reason; null for the
+    # movements orders make (their order says why).
+    actor: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(500))
 
 
 class Alert(Base):
