@@ -51,6 +51,7 @@ from reconcile import keep_reconciling
 from workflows import search_attributes
 from workflows.delivery import DeliveryInput, NotificationDeliveryWorkflow, delivery_workflow_id
 from workflows.order import OrderWorkflow
+from workflows.recurring import RecurringOrderWorkflow
 
 logger = logging.getLogger("worker")
 
@@ -160,7 +161,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[OrderWorkflow, NotificationDeliveryWorkflow],
+        workflows=[OrderWorkflow, NotificationDeliveryWorkflow, RecurringOrderWorkflow],
         activities=list(activities),
         max_concurrent_activities=settings.worker_activity_slots,
         max_concurrent_local_activities=settings.worker_local_activity_slots,

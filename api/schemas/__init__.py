@@ -16,6 +16,7 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.notifications`: the in-app inbox and webhooks;
 * :mod:`api.schemas.audit`: the audit log and its verification;
 * :mod:`api.schemas.policy`: the approval policy a caller writes, bounded;
+* :mod:`api.schemas.templates`: order templates, their schedules and runs;
 * :mod:`api.schemas.types`: the bounded types every input is made of.
 """
 
@@ -69,6 +70,7 @@ from api.schemas.notifications import (
 from api.schemas.order_lists import CustomerOrderListItem, OrderListItem, OrderListPageView
 from api.schemas.orders import (
     HistoryPublic,
+    NewOrder,
     OrderCreate,
     OrderLineCreate,
     OrderLinePublic,
@@ -82,6 +84,16 @@ from api.schemas.reference import (
     RoutingStepPublic,
     StatusLabel,
 )
+from api.schemas.templates import (
+    CronSchedule,
+    MonthlySchedule,
+    OrderTemplateCreate,
+    OrderTemplatePublic,
+    OrderTemplateUpdate,
+    ScheduleStatePublic,
+    TemplateLine,
+    TemplateRunPublic,
+)
 
 __all__ = [
     "Accepted",
@@ -89,6 +101,7 @@ __all__ = [
     "AuditEntryPublic",
     "AuditVerification",
     "CarrierEventCreate",
+    "CronSchedule",
     "CustomerHistoryPublic",
     "CustomerOrderLinePublic",
     "CustomerOrderListItem",
@@ -102,6 +115,8 @@ __all__ = [
     "DelegationPublic",
     "HistoryPageView",
     "HistoryPublic",
+    "MonthlySchedule",
+    "NewOrder",
     "NotificationPublic",
     "OptionalReasonBody",
     "OrderCreate",
@@ -112,6 +127,9 @@ __all__ = [
     "OrderPublic",
     "OrderStatusPublic",
     "OrderSummary",
+    "OrderTemplateCreate",
+    "OrderTemplatePublic",
+    "OrderTemplateUpdate",
     "OrderView",
     "Page",
     "PendingApprovalPublic",
@@ -130,11 +148,14 @@ __all__ = [
     "ReviewNoticePublic",
     "ReviewPublic",
     "RoutingStepPublic",
+    "ScheduleStatePublic",
     "ShipmentPublic",
     "SignInForm",
     "StatusLabel",
     "StepPublic",
     "StockMovementPublic",
+    "TemplateLine",
+    "TemplateRunPublic",
     "Token",
     "TrackingEventPublic",
     "UserPublic",

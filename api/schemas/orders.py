@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.approvals import ReviewPublic
 from api.schemas.examples import (
@@ -55,6 +55,14 @@ class OrderLineCreate(BaseModel):
     )
 
 
+class NewOrder(BaseModel):
+    """What an order is entered with once a template is resolved: the service's input."""
+
+    customer_id: int
+    lines: list[OrderLineCreate]
+    requested_delivery_date: date | None = None
+
+
 class OrderCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -71,22 +79,41 @@ class OrderCreate(BaseModel):
                     "customer_id": 2,
                     "lines": [{"sku": "MOTOR-7K", "quantity": 2, "unit_price": "6200.00"}],
                 },
+                {"template_id": 7, "requested_delivery_date": "2027-01-15"},
             ]
         },
     )
 
-    customer_id: StrictId
-    lines: list[OrderLineCreate] = Field(
+    customer_id: StrictId | None = Field(
+        default=None, description="Whose order it is; leave out with `template_id`."
+    )
+    lines: list[OrderLineCreate] | None = Field(
+        default=None,
         min_length=1,
         max_length=MAX_ORDER_LINES,
         description="The order's total, at the prices given or else the list prices, must fit "
-        "999,999,999,999.99.",
+        "999,999,999,999.99. With `template_id`: leave out to take the template's lines, or "
+        "give them to order these instead.",
     )
     requested_delivery_date: Annotated[date, AfterValidator(in_delivery_window)] | None = Field(
         default=None,
         description="The day the customer wants the goods (YYYY-MM-DD): from today (UTC) up to "
         f"{MAX_DELIVERY_LEAD_DAYS} days ahead; on-time delivery is measured against it.",
     )
+    template_id: StrictId | None = Field(
+        default=None,
+        description="Enter the order from this order template: its customer and lines, "
+        "`lines` and `requested_delivery_date` given here taking their place.",
+    )
+
+    @model_validator(mode="after")
+    def _customer_and_lines_or_template(self) -> OrderCreate:
+        if self.template_id is not None:
+            if self.customer_id is not None:
+                raise ValueError("leave out customer_id with template_id: the template names it")
+        elif self.customer_id is None or self.lines is None:
+            raise ValueError("give customer_id and lines, or a template_id")
+        return self
 
 
 class OrderLinePublic(BaseModel):
