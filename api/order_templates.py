@@ -13,6 +13,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -226,11 +227,30 @@ async def resolve_entry(session: AsyncSession, body: schemas.OrderCreate) -> sch
     """What ``POST /orders`` enters: the body as given, or its template with the body's
     ``lines`` and ``requested_delivery_date`` in place of the template's."""
     if body.template_id is None:
-        assert body.customer_id is not None and body.lines is not None  # the schema's rule
+        # Refused as the schema would a required field, naming each one missing.
+        missing = [
+            {"type": "missing", "loc": ("body", name), "msg": "Field required", "input": None}
+            for name in ("customer_id", "lines")
+            if getattr(body, name) is None
+        ]
+        if missing:
+            raise RequestValidationError(missing)
+        assert body.customer_id is not None and body.lines is not None
         return schemas.NewOrder(
             customer_id=body.customer_id,
             lines=body.lines,
             requested_delivery_date=body.requested_delivery_date,
+        )
+    if body.customer_id is not None:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("body", "customer_id"),
+                    "msg": "leave out customer_id with template_id: the template names it",
+                    "input": body.customer_id,
+                }
+            ]
         )
     template = (
         await session.scalars(

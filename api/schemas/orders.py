@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.approvals import ReviewPublic
 from api.schemas.examples import (
@@ -85,15 +85,16 @@ class OrderCreate(BaseModel):
     )
 
     customer_id: StrictId | None = Field(
-        default=None, description="Whose order it is; leave out with `template_id`."
+        default=None,
+        description="Whose order it is: required, unless `template_id` is given (then left out).",
     )
     lines: list[OrderLineCreate] | None = Field(
         default=None,
         min_length=1,
         max_length=MAX_ORDER_LINES,
         description="The order's total, at the prices given or else the list prices, must fit "
-        "999,999,999,999.99. With `template_id`: leave out to take the template's lines, or "
-        "give them to order these instead.",
+        "999,999,999,999.99. Required, unless `template_id` is given: then leave out to take "
+        "the template's lines, or give them to order these instead.",
     )
     requested_delivery_date: Annotated[date, AfterValidator(in_delivery_window)] | None = Field(
         default=None,
@@ -105,15 +106,6 @@ class OrderCreate(BaseModel):
         description="Enter the order from this order template: its customer and lines, "
         "`lines` and `requested_delivery_date` given here taking their place.",
     )
-
-    @model_validator(mode="after")
-    def _customer_and_lines_or_template(self) -> OrderCreate:
-        if self.template_id is not None:
-            if self.customer_id is not None:
-                raise ValueError("leave out customer_id with template_id: the template names it")
-        elif self.customer_id is None or self.lines is None:
-            raise ValueError("give customer_id and lines, or a template_id")
-        return self
 
 
 class OrderLinePublic(BaseModel):
