@@ -1,5 +1,6 @@
-"""``python worker.py``: runs the order workflow, the notification delivery workflows and
-their activities on the orders task queue, and the reconciler that starts the workflow of an
+"""``python worker.py``: runs the order workflow, the notification delivery workflows, the
+scheduled runs of order templates (``RecurringOrderWorkflow``) and their activities on the
+orders task queue, and the reconciler that starts the workflow of an
 entered order whose start did not get through.
 
 It logs in LOG_FORMAT (one JSON object per line by default), each line of an order's

@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import update
 from temporalio.client import Client
 from temporalio.service import RPCError
+from temporalio.testing import ActivityEnvironment
 
+from activities.recurring import RecurringOrderActivities, RunRequest
 from api.template_schedules import schedule_id
 from db.models import Customer
 from tests.factories import World, eventually
@@ -269,3 +271,25 @@ async def test_a_run_whose_customer_became_inactive_is_skipped_with_the_reason(
         f"order template {template['id']}," in alert["message"] for alert in alerts.json()["data"]
     ), alerts.text
     assert await world.order_nos(customer_id) == []
+
+
+async def test_a_run_retried_for_the_same_scheduled_time_enters_its_order_once(
+    world: World, temporal_client: Client
+) -> None:
+    """What a retried activity (or a run started again for the same time) does: the key named
+    after the scheduled time finds the order the first attempt entered."""
+    customer_id = await world.add_customer()
+    template = await make_template(world, customer_id=customer_id)
+    activities = RecurringOrderActivities(world.sessions, world.settings)
+    env = ActivityEnvironment(client=temporal_client)
+    due = "2026-12-01T06:00:00+00:00"
+    planned = await env.run(activities.plan_run, RunRequest(template["id"], due))
+    assert planned.plan is not None, planned
+    first = await env.run(activities.enter_order, planned.plan)
+    again = await env.run(activities.enter_order, planned.plan)
+    assert first.outcome == again.outcome == "entered"
+    assert first.order_no == again.order_no
+    assert await world.order_nos(customer_id) == [first.order_no]
+    [run] = await runs(world, template["id"])
+    assert run["order_no"] == first.order_no
+    assert datetime.fromisoformat(run["scheduled_at"]) == datetime.fromisoformat(due)
