@@ -112,14 +112,15 @@ async def create_template(
     _fill(template, body, user.username)
     session.add(template)
     await session.flush()
-    await _audit(
-        session, user.username, template.id, {"action": "create", **body.model_dump(mode="json")}
-    )
     if template.schedule is not None:
         await template_schedules.create_schedule(
             temporal, settings, template.id, template.name, template.schedule
         )
     template_id = template.id
+    # Last: the audit's turn-taking lock is then held for no call to Temporal.
+    await _audit(
+        session, user.username, template_id, {"action": "create", **body.model_dump(mode="json")}
+    )
     try:
         await session.commit()
     except BaseException:
@@ -142,11 +143,11 @@ async def update_template(
     _fill(template, body, user.username)
     template.updated_at = datetime.now(UTC)
     await session.flush()
-    await _audit(
-        session, user.username, template_id, {"action": "update", **body.model_dump(mode="json")}
-    )
     await template_schedules.replace_schedule(
         temporal, settings, template_id, template.name, template.schedule
+    )
+    await _audit(
+        session, user.username, template_id, {"action": "update", **body.model_dump(mode="json")}
     )
     await session.commit()
     return public(await _template(session, template_id))
@@ -157,8 +158,9 @@ async def delete_template(
 ) -> None:
     template = await _template(session, template_id)
     await template_schedules.delete_schedule(temporal, template_id)
-    await _audit(session, user.username, template_id, {"action": "delete", "name": template.name})
     await session.delete(template)
+    await session.flush()
+    await _audit(session, user.username, template_id, {"action": "delete", "name": template.name})
     await session.commit()
 
 
