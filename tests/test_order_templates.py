@@ -253,7 +253,7 @@ async def test_a_run_whose_customer_became_inactive_is_skipped_with_the_reason(
     template = await make_template(
         world,
         customer_id=customer_id,
-        schedule={"kind": "cron", "cron": "0 6 * * 1"},
+        schedule={"kind": "cron", "cron": "0 6 * * 1", "time_zone": "Asia/Shanghai"},
     )
     async with world.sessions.begin() as session:
         await session.execute(

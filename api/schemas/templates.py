@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
@@ -28,8 +29,13 @@ _MONTHLY: JsonDict = {
 _CRON: JsonDict = {"kind": "cron", "cron": "0 6 * * 1", "time_zone": "UTC"}
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # reads the zone files: once per process
+
+
 def _known_zone(value: str) -> str:
-    if value not in available_timezones():
+    if value not in _zones():
         raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai")
     return value
 
