@@ -1,5 +1,6 @@
-"""``python worker.py``: runs the order workflow, the notification delivery workflows and
-their activities on the orders task queue, and the reconciler that starts the workflow of an
+"""``python worker.py``: runs the order workflow, the notification delivery workflows, the
+scheduled runs of order templates (``RecurringOrderWorkflow``) and their activities on the
+orders task queue, and the reconciler that starts the workflow of an
 entered order whose start did not get through.
 
 It logs in LOG_FORMAT (one JSON object per line by default), each line of an order's
@@ -51,6 +52,7 @@ from reconcile import keep_reconciling
 from workflows import search_attributes
 from workflows.delivery import DeliveryInput, NotificationDeliveryWorkflow, delivery_workflow_id
 from workflows.order import OrderWorkflow
+from workflows.recurring import RecurringOrderWorkflow
 
 logger = logging.getLogger("worker")
 
@@ -160,7 +162,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[OrderWorkflow, NotificationDeliveryWorkflow],
+        workflows=[OrderWorkflow, NotificationDeliveryWorkflow, RecurringOrderWorkflow],
         activities=list(activities),
         max_concurrent_activities=settings.worker_activity_slots,
         max_concurrent_local_activities=settings.worker_local_activity_slots,

@@ -21,6 +21,7 @@ from activities.logistics import LogisticsActivities
 from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
 from activities.production import ProductionActivities
+from activities.recurring import RecurringOrderActivities
 from activities.review import ReviewActivities
 from activities.stock import StockActivities
 from config import Settings
@@ -37,6 +38,7 @@ def all_activities(
     production = ProductionActivities(sessions)
     logistics = LogisticsActivities(sessions, carrier)
     notifications = NotificationActivities(sessions, settings)
+    recurring = RecurringOrderActivities(sessions, settings)
     return [
         orders.record_transition,
         orders.record_fault,
@@ -59,4 +61,6 @@ def all_activities(
         notifications.pending_deliveries,
         notifications.deliver,
         notifications.record_failure,
+        recurring.plan_run,
+        recurring.enter_order,
     ]

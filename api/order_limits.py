@@ -19,7 +19,7 @@ from api.schemas.types import MONEY_MAX
 from db.prices import entry_day, prices_on
 
 
-async def ensure_total_fits(session: AsyncSession, body: schemas.OrderCreate) -> None:
+async def ensure_total_fits(session: AsyncSession, body: schemas.NewOrder) -> None:
     """Refuse (422) an order whose total, at the prices given or else the list prices, is
     more than the total column holds. Unknown products count as zero: validation rejects
     them with its own reason."""

@@ -66,10 +66,17 @@ async def create_order(
     temporal: Client,
     settings: Settings,
     user: User,
-    body: schemas.OrderCreate,
+    body: schemas.NewOrder,
     idempotency_key: str | None,
+    *,
+    request_hash: str | None = None,
+    reason: str = ENTERED,
 ) -> tuple[Order, bool]:
     """Record the order entry and start its workflow; ``(order, created)``.
+
+    ``request_hash`` is the hash of what was asked (an entry from a template hashes the
+    template and its overrides, not what they resolved to); ``reason`` is the entry's first
+    transition's reason. A scheduled run of a template enters its orders through here too.
 
     The entry and its idempotency key are committed in one transaction before the workflow
     starts, so the same key can never yield two orders; a repeated request (also one retried
@@ -77,7 +84,8 @@ async def create_order(
     """
     # Read before the commit: a rollback after a lost race expires every loaded object.
     username = user.username
-    request_hash = entry_hash(body)
+    if request_hash is None:
+        request_hash = entry_hash(body)
     if idempotency_key is not None:
         existing = await _order_for_key(session, username, idempotency_key)
         if existing is not None:
@@ -137,7 +145,7 @@ async def create_order(
             from_status=None,
             to_status=OrderStatus.CREATED.value,
             actor=username,
-            reason=ENTERED,
+            reason=reason,
             at=now,
         )
     )
@@ -148,7 +156,7 @@ async def create_order(
         from_status=None,
         to_status=OrderStatus.CREATED.value,
         actor=username,
-        reason=ENTERED,
+        reason=reason,
         at=now,
     )
     await session.commit()
@@ -157,12 +165,14 @@ async def create_order(
     return order, True
 
 
-def entry_hash(body: schemas.OrderCreate) -> str:
+def entry_hash(body: schemas.OrderCreate | schemas.NewOrder) -> str:
     """What an entry asks for, as a hash of its canonical JSON."""
     asked = body.model_dump(mode="json")
-    # Left out when not given, so entries hashed before the field existed still match.
-    if asked.get("requested_delivery_date") is None:
-        asked.pop("requested_delivery_date", None)
+    # Left out when not given, so entries hashed before a field existed (or became optional
+    # beside template_id) still match.
+    for optional in ("requested_delivery_date", "template_id", "customer_id", "lines"):
+        if asked.get(optional) is None:
+            asked.pop(optional, None)
     canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -127,6 +127,13 @@ MATRIX: dict[str, frozenset[str]] = {
     f"POST {API}/stock/adjustments": OPS,
     f"GET {API}/stock/movements": STAFF,
     f"GET {API}/stock/ledger-check": OPS,
+    f"GET {API}/order-templates": STAFF,
+    f"POST {API}/order-templates": frozenset({"sales"}),
+    f"GET {API}/order-templates/{{template_id}}": STAFF,
+    f"PUT {API}/order-templates/{{template_id}}": frozenset({"sales"}),
+    f"DELETE {API}/order-templates/{{template_id}}": frozenset({"sales"}),
+    f"POST {API}/order-templates/{{template_id}}/schedule/{{action}}": frozenset({"sales", "ops"}),
+    f"GET {API}/order-templates/{{template_id}}/runs": STAFF,
 }
 
 # Answered without a bearer token.
@@ -174,6 +181,13 @@ ADMITTED_STATUS: dict[str, int] = {
     # An unknown product: nothing is booked.
     f"POST {API}/stock/receipts": 404,
     f"POST {API}/stock/adjustments": 404,
+    # Templates: one is made (and deleted again); the others name an unknown template.
+    f"POST {API}/order-templates": 201,
+    f"GET {API}/order-templates/{{template_id}}": 404,
+    f"PUT {API}/order-templates/{{template_id}}": 404,
+    f"DELETE {API}/order-templates/{{template_id}}": 404,
+    f"POST {API}/order-templates/{{template_id}}/schedule/{{action}}": 404,
+    f"GET {API}/order-templates/{{template_id}}/runs": 404,
 }
 
 # How a caller who may not is turned away: 403, or 404 where existence is hidden.
@@ -338,6 +352,9 @@ class Walk:
                 return {"sku": UNKNOWN_SKU, "quantity": 1, "reference": "authorisation walk"}
             case "POST", "adjustments":
                 return {"sku": UNKNOWN_SKU, "counted_quantity": 0, "reason": "authorisation walk"}
+            case "POST" | "PUT", "order-templates" | "{template_id}":
+                line = {"sku": self.world.sku, "quantity": 1}
+                return {"name": "walk", "customer_id": self.world.customer_id, "lines": [line]}
         return None
 
     def fill(self, endpoint: str, **ids: Any) -> str:
@@ -351,6 +368,8 @@ class Walk:
             "customer_id": UNKNOWN_ID,
             "sku": "NO-SUCH-SKU",
             "code": "NO-SUCH-LINE",
+            "template_id": UNKNOWN_ID,
+            "action": "pause",
         }
         return path.format_map({**values, **ids})
 
@@ -387,6 +406,17 @@ class Walk:
                     await self.revoke(delegation_id, as_="sup2")
 
             call.tidy = revoke_left
+        elif endpoint == f"POST {API}/order-templates":
+
+            async def delete_template(response: httpx.Response) -> None:
+                if response.status_code == 201:
+                    deleted = await world.api.delete(
+                        f"{API}/order-templates/{response.json()['id']}",
+                        headers=world["sales"].headers,
+                    )
+                    assert deleted.status_code == 204, deleted.text
+
+            call.tidy = delete_template
         elif endpoint == f"POST {API}/webhooks":
 
             async def unsubscribe_made(response: httpx.Response) -> None:

@@ -21,6 +21,7 @@ from temporalio.worker import Replayer
 from config import Settings
 from workflows.delivery import NotificationDeliveryWorkflow
 from workflows.order import OrderWorkflow
+from workflows.recurring import RecurringOrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 RELEASE = "1.0"
@@ -74,7 +75,9 @@ async def test_recorded_histories_replay(temporal_client: Client, settings: Sett
         for history in histories:
             yield history
 
-    replayer = Replayer(workflows=[OrderWorkflow, NotificationDeliveryWorkflow])
+    replayer = Replayer(
+        workflows=[OrderWorkflow, NotificationDeliveryWorkflow, RecurringOrderWorkflow]
+    )
     results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     failures = {wid: str(err) for wid, err in results.replay_failures.items()}
     assert failures == {}

@@ -13,6 +13,7 @@ from api import (
     order_limits,
     order_lists,
     order_records,
+    order_templates,
     schemas,
     services,
     visibility,
@@ -94,16 +95,26 @@ async def create_order(
 ) -> schemas.OrderView:
     """Sales. Enters the order for a customer and starts its workflow: it is validated
     (customer active, credit limit, products known) and goes to review, or is rejected
-    with reasons. Leave out `unit_price` to take the list price. It answers (201) once the
+    with reasons. Leave out `unit_price` to take the list price. With `template_id` the
+    order is the template's (customer, lines), `lines` and `requested_delivery_date` given
+    in the body taking their place. It answers (201) once the
     order is validated: `UNDER_REVIEW` with its review levels, or `REJECTED` with every
     reason in `rejection_reasons`.
 
     403: the caller is not in sales. 422: the body is not valid, the customer does not
-    exist, the total does not fit, or the `Idempotency-Key` was used for another order."""
+    exist, the template does not exist, the total does not fit, or the `Idempotency-Key` was
+    used for another order."""
     viewer = visibility.viewer_of(user)
-    await order_limits.ensure_total_fits(session, body)
+    entry = await order_templates.resolve_entry(session, body)
+    await order_limits.ensure_total_fits(session, entry)
     order, created = await services.create_order(
-        session, temporal, settings, user, body, idempotency_key
+        session,
+        temporal,
+        settings,
+        user,
+        entry,
+        idempotency_key,
+        request_hash=services.entry_hash(body),
     )
     bind_order_no(order.order_no)
     if not created:

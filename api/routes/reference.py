@@ -86,7 +86,14 @@ async def alerts(
     _: Staff,
     session: SessionDep,
     kind: Annotated[
-        Literal["low_stock", "production_overdue", "carrier_exception", "order_fault"] | None,
+        Literal[
+            "low_stock",
+            "production_overdue",
+            "carrier_exception",
+            "order_fault",
+            "template_run_skipped",
+        ]
+        | None,
         Query(description="Only alerts of this kind; leave out for all.", examples=["low_stock"]),
     ] = None,
     limit: Annotated[

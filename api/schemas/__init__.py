@@ -17,6 +17,7 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.audit`: the audit log and its verification;
 * :mod:`api.schemas.policy`: the approval policy a caller writes, bounded;
 * :mod:`api.schemas.master_data`: users, customers, products, prices and lines as written;
+* :mod:`api.schemas.templates`: order templates, their schedules and runs;
 * :mod:`api.schemas.types`: the bounded types every input is made of.
 """
 
@@ -71,6 +72,7 @@ from api.schemas.notifications import (
 from api.schemas.order_lists import CustomerOrderListItem, OrderListItem, OrderListPageView
 from api.schemas.orders import (
     HistoryPublic,
+    NewOrder,
     OrderCreate,
     OrderLineCreate,
     OrderLinePublic,
@@ -84,6 +86,16 @@ from api.schemas.reference import (
     RoutingStepPublic,
     StatusLabel,
 )
+from api.schemas.templates import (
+    CronSchedule,
+    MonthlySchedule,
+    OrderTemplateCreate,
+    OrderTemplatePublic,
+    OrderTemplateUpdate,
+    ScheduleStatePublic,
+    TemplateLine,
+    TemplateRunPublic,
+)
 
 __all__ = [
     "Accepted",
@@ -91,6 +103,7 @@ __all__ = [
     "AuditEntryPublic",
     "AuditVerification",
     "CarrierEventCreate",
+    "CronSchedule",
     "CustomerHistoryPublic",
     "CustomerOrderLinePublic",
     "CustomerOrderListItem",
@@ -104,6 +117,8 @@ __all__ = [
     "DelegationPublic",
     "HistoryPageView",
     "HistoryPublic",
+    "MonthlySchedule",
+    "NewOrder",
     "NotificationPublic",
     "OptionalReasonBody",
     "OrderCreate",
@@ -114,6 +129,9 @@ __all__ = [
     "OrderPublic",
     "OrderStatusPublic",
     "OrderSummary",
+    "OrderTemplateCreate",
+    "OrderTemplatePublic",
+    "OrderTemplateUpdate",
     "OrderView",
     "Page",
     "PendingApprovalPublic",
@@ -133,11 +151,14 @@ __all__ = [
     "ReviewNoticePublic",
     "ReviewPublic",
     "RoutingStepPublic",
+    "ScheduleStatePublic",
     "ShipmentPublic",
     "SignInForm",
     "StatusLabel",
     "StepPublic",
     "StockMovementPublic",
+    "TemplateLine",
+    "TemplateRunPublic",
     "Token",
     "TrackingEventPublic",
     "UserAccountPublic",

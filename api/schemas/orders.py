@@ -55,6 +55,14 @@ class OrderLineCreate(BaseModel):
     )
 
 
+class NewOrder(BaseModel):
+    """What an order is entered with once a template is resolved: the service's input."""
+
+    customer_id: int
+    lines: list[OrderLineCreate]
+    requested_delivery_date: date | None = None
+
+
 class OrderCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -71,21 +79,32 @@ class OrderCreate(BaseModel):
                     "customer_id": 2,
                     "lines": [{"sku": "MOTOR-7K", "quantity": 2, "unit_price": "6200.00"}],
                 },
+                {"template_id": 7, "requested_delivery_date": "2027-01-15"},
             ]
         },
     )
 
-    customer_id: StrictId
-    lines: list[OrderLineCreate] = Field(
+    customer_id: StrictId | None = Field(
+        default=None,
+        description="Whose order it is: required, unless `template_id` is given (then left out).",
+    )
+    lines: list[OrderLineCreate] | None = Field(
+        default=None,
         min_length=1,
         max_length=MAX_ORDER_LINES,
         description="The order's total, at the prices given or else the list prices, must fit "
-        "999,999,999,999.99.",
+        "999,999,999,999.99. Required, unless `template_id` is given: then leave out to take "
+        "the template's lines, or give them to order these instead.",
     )
     requested_delivery_date: Annotated[date, AfterValidator(in_delivery_window)] | None = Field(
         default=None,
         description="The day the customer wants the goods (YYYY-MM-DD): from today (UTC) up to "
         f"{MAX_DELIVERY_LEAD_DAYS} days ahead; on-time delivery is measured against it.",
+    )
+    template_id: StrictId | None = Field(
+        default=None,
+        description="Enter the order from this order template: its customer and lines, "
+        "`lines` and `requested_delivery_date` given here taking their place.",
     )
 
 

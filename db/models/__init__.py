@@ -13,7 +13,8 @@ wherever a model is needed and Alembic sees every table through ``Base.metadata`
   stock ledger, alerts;
 * :mod:`db.models.notifications`: the notification outbox and webhook subscriptions;
 * :mod:`db.models.audit`: the hash-chained audit log;
-* :mod:`db.models.security`: sign-in attempts, which the login rate limit counts.
+* :mod:`db.models.security`: sign-in attempts, which the login rate limit counts;
+* :mod:`db.models.templates`: order templates and their scheduled runs.
 """
 
 from db.models.approvals import ApprovalPolicy, Decision, Delegation, ReviewLevel, ReviewNotice
@@ -39,6 +40,7 @@ from db.models.reference import (
     User,
 )
 from db.models.security import SignInAttempt
+from db.models.templates import OrderTemplate, OrderTemplateLine, TemplateRun
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -53,6 +55,8 @@ __all__ = [
     "Notification",
     "Order",
     "OrderLine",
+    "OrderTemplate",
+    "OrderTemplateLine",
     "Product",
     "ProductPrice",
     "ProductionEvent",
@@ -65,6 +69,7 @@ __all__ = [
     "SignInAttempt",
     "StatusHistory",
     "StockMovement",
+    "TemplateRun",
     "User",
     "WebhookSubscription",
     "WorkOrder",
