@@ -212,4 +212,6 @@ async def test_each_pending_order_carries_the_customers_history(world: World) ->
             "orders": 3,
             "total_spend": "2000.00",
             "on_time_rate": 0.5,
+            "ratings": 0,
+            "average_rating": None,
         }

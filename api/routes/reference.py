@@ -80,22 +80,25 @@ async def production_lines(_: Staff, session: SessionDep) -> Page[ProductionLine
     "/alerts",
     response_model=Page[AlertPublic],
     responses=responses(Forbidden),
-    summary="Alerts: low stock, late work orders, carrier exceptions, faults",
+    summary="Alerts: low stock, late work orders, carrier exceptions, faults, poor ratings",
 )
 async def alerts(
     _: Staff,
     session: SessionDep,
     kind: Annotated[
-        Literal["low_stock", "production_overdue", "carrier_exception", "order_fault"] | None,
+        Literal[
+            "low_stock", "production_overdue", "carrier_exception", "order_fault", "poor_feedback"
+        ]
+        | None,
         Query(description="Only alerts of this kind; leave out for all.", examples=["low_stock"]),
     ] = None,
     limit: Annotated[
         int, Query(ge=1, le=500, description="At most this many alerts, newest first.")
     ] = 100,
 ) -> Page[AlertPublic]:
-    """Staff. Low stock, late work orders, carrier exceptions and orders a system fault
-    holds, newest first; each names the order or product it is about. 403 for a customer
-    user."""
+    """Staff. Low stock, late work orders, carrier exceptions, orders a system fault
+    holds and poor customer ratings (2 of 5 or less), newest first; each names the order or
+    product it is about. 403 for a customer user."""
     return Page(data=await fulfilment.alerts(session, kind, limit))
 
 
