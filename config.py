@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     # Reminders a waiting level sends before it falls silent (until escalation or expiry).
     reminder_limit: int = Field(default=3, ge=0, le=100)
     auto_confirm_after: Duration = timedelta(days=7)
+    # The customer rates a completed order within this long after its completion.
+    feedback_window: Duration = timedelta(days=30)
     # Entering an order waits this long for its validation before answering it as CREATED.
     entry_wait: Duration = timedelta(seconds=5)
     # Any other call on an order answers within this long (503 when the workflow cannot).

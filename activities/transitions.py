@@ -1,5 +1,6 @@
 """Writing a status transition: the history row, the order's status, the review level it
-opens and the notices it sends, in the caller's transaction. Shared by every activity whose
+opens and the notices it sends (a completion also asks the customer for feedback), in the
+caller's transaction. Shared by every activity whose
 change moves the order (a transition of its own, or the decision that ends a review)."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from activities.outbox import OrderKeys, write_notices
 from activities.review_levels import open_review_level
 from db.audit import append_transition_audit
 from db.models import Alert, Order, StatusHistory
+from domain.notifications import feedback_request_notice
+from domain.statuses import OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,10 @@ async def write_transition(
     if record.opens_level is not None:
         await open_review_level(session, order.id, record.opens_level, record.at)
     await write_fault(session, order, record)
+    if record.to_status == OrderStatus.COMPLETED:
+        # Written here rather than carried by the workflow's record: asking is part of
+        # completing, whichever way the order completed, and the workflow stays as released.
+        await write_notices(session, [feedback_request_notice(record.order_no)], order)
     return True
 
 

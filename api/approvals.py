@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import schemas
 from api.delegations import delegated_roles
+from api.feedback import ratings_by_customer
 from api.paging import cursor_moment, decode_sorted_cursor, encode_sorted_cursor
 from db.models import Customer, Decision, Order, ReviewLevel, StatusHistory, User, WorkOrder
 from domain.actors import CARRIER
@@ -91,9 +92,9 @@ def _on_time() -> ColumnElement[bool]:
 async def _customer_histories(
     session: AsyncSession, customer_ids: set[int]
 ) -> dict[int, schemas.CustomerHistoryPublic]:
-    """Per customer: how many orders, what its completed orders came to, and how many of
-    those were on time. The order under review is one of the customer's orders but never a
-    completed one, so it is taken off the count only."""
+    """Per customer: how many orders, what its completed orders came to, how many of those
+    were on time, and how it rated them. The order under review is one of the customer's
+    orders but never a completed one, so it is taken off the count only."""
     completed = Order.status == OrderStatus.COMPLETED.value
     rows = await session.execute(
         select(
@@ -106,11 +107,14 @@ async def _customer_histories(
         .where(Order.customer_id.in_(customer_ids))
         .group_by(Order.customer_id)
     )
+    ratings = await ratings_by_customer(session, customer_ids)
     return {
         customer_id: schemas.CustomerHistoryPublic(
             orders=orders - 1,
             total_spend=Decimal(spend or 0).quantize(Decimal("0.01")),
             on_time_rate=on_time / finished if finished else None,
+            ratings=ratings.get(customer_id, (0, None))[0],
+            average_rating=ratings.get(customer_id, (0, None))[1],
         )
         for customer_id, orders, finished, spend, on_time in rows
     }
@@ -151,6 +155,8 @@ async def pending_approvals(
     when every work order it had (cancelled ones aside) finished no later than its planned
     finish, and the carrier never put it ON_HOLD with an exception; an order made entirely
     from stock has no work orders and counts as on time unless the carrier held it.
+    ``ratings`` counts the feedback the customer gave on its completed orders and
+    ``average_rating`` is its mean (null when none was given).
 
     Ops sees every order under review, since it answers for orders that stall: the levels it
     may decide (escalated to ops) with ``acting_as``, every other one with ``acting_as`` null;

@@ -29,6 +29,8 @@ class NotificationEvent(StrEnum):
     PRODUCTION_OVERDUE = "production_overdue"
     CARRIER_EXCEPTION = "carrier_exception"
     ORDER_FAULT = "order_fault"
+    FEEDBACK_REQUESTED = "feedback_requested"
+    POOR_FEEDBACK = "poor_feedback"
 
 
 NOTIFICATION_EVENTS: tuple[str, ...] = tuple(event.value for event in NotificationEvent)
@@ -117,4 +119,36 @@ def fault_notice(order_no: str, status: str, reason: str, *, key: str) -> Notice
         f"held for ops: {reason}",
         key=key,
         roles=[Role.OPS.value],
+    )
+
+
+def feedback_request_notice(order_no: str) -> NoticeRequest:
+    """On completion the customer's users are asked how the order went."""
+    return NoticeRequest(
+        key=f"{order_no}:{NotificationEvent.FEEDBACK_REQUESTED.value}",
+        event=NotificationEvent.FEEDBACK_REQUESTED.value,
+        order_no=order_no,
+        subject=f"{order_no}: how did we do?",
+        body=(
+            f"Order {order_no} is completed. Tell us how it went: rate it from 1 to 5, with a "
+            f"comment if you like, at POST /api/v1/orders/{order_no}/feedback."
+        ),
+        data={"status": "COMPLETED"},
+        order_customer=True,
+    )
+
+
+def poor_feedback_notice(
+    order_no: str, rating: int, comment: str | None, created_by: str
+) -> NoticeRequest:
+    """Whoever entered the order follows up a poor rating with the customer."""
+    said = f' They said: "{comment}"' if comment else ""
+    return NoticeRequest(
+        key=f"{order_no}:{NotificationEvent.POOR_FEEDBACK.value}",
+        event=NotificationEvent.POOR_FEEDBACK.value,
+        order_no=order_no,
+        subject=f"{order_no}: the customer rated it {rating} of 5",
+        body=f"The customer rated order {order_no} {rating} of 5; please follow up.{said}",
+        data={"status": "COMPLETED", "rating": rating},
+        recipients=[created_by],
     )

@@ -86,6 +86,9 @@ MATRIX: dict[str, frozenset[str]] = {
     f"POST {API}/orders/{{order_no}}/production-events": frozenset({"production"}),
     f"POST {API}/orders/{{order_no}}/dispatch": frozenset({"logistics"}),
     f"POST {API}/orders/{{order_no}}/confirm-delivery": frozenset({"customer", "sales"}),
+    # The order's own customer, once it is COMPLETED (test_feedback.py).
+    f"POST {API}/orders/{{order_no}}/feedback": frozenset({"customer"}),
+    f"GET {API}/orders/{{order_no}}/feedback": ANY_USER,
     # With a bearer token; the carrier's HMAC signature is tested with the carrier.
     f"POST {API}/carrier-events": frozenset({"logistics"}),
     f"GET {API}/approval-policy": STAFF,
@@ -134,6 +137,7 @@ MATRIX: dict[str, frozenset[str]] = {
     f"DELETE {API}/order-templates/{{template_id}}": frozenset({"sales"}),
     f"POST {API}/order-templates/{{template_id}}/schedule/{{action}}": frozenset({"sales", "ops"}),
     f"GET {API}/order-templates/{{template_id}}/runs": STAFF,
+    f"GET {API}/analytics/feedback": STAFF,
 }
 
 # Answered without a bearer token.
@@ -160,6 +164,7 @@ ADMITTED_STATUS: dict[str, int] = {
     f"POST {API}/orders/{{order_no}}/production-events": 409,
     f"POST {API}/orders/{{order_no}}/dispatch": 409,
     f"POST {API}/orders/{{order_no}}/confirm-delivery": 409,
+    f"POST {API}/orders/{{order_no}}/feedback": 409,
     f"POST {API}/carrier-events": 404,  # an unknown tracking number
     f"POST {API}/delegations": 201,
     f"POST {API}/webhooks": 201,
@@ -311,6 +316,8 @@ class Walk:
                 return {"decision": "approve"}
             case "POST", "cancel" | "hold" | "resume":
                 return {"reason": "authorisation walk"}
+            case "POST", "feedback":
+                return {"rating": 5, "comment": "authorisation walk"}
             case "POST", "production-events":
                 return {"step": "prepare", "event": "started"}
             case "POST", "carrier-events":

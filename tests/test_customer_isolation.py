@@ -53,7 +53,7 @@ async def test_a_customer_never_sees_another_customers_orders_or_notifications(
 
     # To the other customer the order answers exactly as one that does not exist.
     walk = Walk(world, order_no)
-    reads = ["", "/history"]
+    reads = ["", "/history", "/feedback"]
     actions = [
         "/decisions",
         "/cancel",
@@ -62,6 +62,7 @@ async def test_a_customer_never_sees_another_customers_orders_or_notifications(
         "/production-events",
         "/dispatch",
         "/confirm-delivery",
+        "/feedback",
     ]
     for method, suffixes in (("GET", reads), ("POST", actions)):
         for suffix in suffixes:

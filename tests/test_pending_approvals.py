@@ -78,6 +78,8 @@ async def test_pending_approvals_follow_the_level_and_who_may_decide_it(world: W
             "orders": 0,
             "total_spend": "0.00",
             "on_time_rate": None,
+            "ratings": 0,
+            "average_rating": None,
         }
     # Not a manager's level until it escalates.
     assert await pending(world, "mgr") == []
@@ -212,4 +214,6 @@ async def test_each_pending_order_carries_the_customers_history(world: World) ->
             "orders": 3,
             "total_spend": "2000.00",
             "on_time_rate": 0.5,
+            "ratings": 0,
+            "average_rating": None,
         }

@@ -109,7 +109,8 @@ async def test_an_orders_life_notifies_approvers_creator_and_customer(world: Wor
     customer = await eventually(
         lambda: notices(world, "customer", order_no), lambda seen: "completed" in seen
     )
-    assert customer == ["shipped", "delivered", "completed"]
+    # Completion also asks the customer how it went (test_feedback.py).
+    assert customer == ["shipped", "delivered", "completed", "feedback_requested"]
     creator = await eventually(
         lambda: notices(world, "sales", order_no), lambda seen: "completed" in seen
     )

@@ -1,5 +1,6 @@
 """Analytics for staff: where orders spend their time, what comes in and goes out, how fast
-approvers decide, whether deliveries keep the requested date, and the order book now.
+approvers decide, whether deliveries keep the requested date, the order book now, and what
+customers said of their completed orders.
 Definitions in :mod:`api.analytics` and the README."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api import analytics, overview
+from api import analytics, feedback, overview
 from api.deps import SessionDep, require_roles
 from api.errors import Forbidden, InvalidRequest, Unauthorized, responses
 from api.report_period import DEFAULT_DAYS, Period, check_buckets
@@ -20,6 +21,7 @@ from api.schemas.analytics import (
     StageDurationsPublic,
     ThroughputPublic,
 )
+from api.schemas.feedback import FeedbackReportPublic
 from api.schemas.types import Id, SingleLine
 from db.models import User
 from domain.roles import STAFF_ROLES
@@ -150,3 +152,19 @@ async def order_book(
     whom, escalated reviews, held orders (expired reviews, system faults) and open alerts.
     With `customer_id`: that customer's orders, and the alerts they raised."""
     return await overview.overview(session, customer_id)
+
+
+@router.get(
+    "/feedback",
+    summary="Customer ratings of completed orders",
+    response_model=FeedbackReportPublic,
+)
+async def feedback_report(
+    _: Staff, session: SessionDep, period: ReportPeriod, customer_id: OfCustomer = None
+) -> FeedbackReportPublic:
+    """Staff (every role but customer).
+
+    Ratings customers gave in the period (by when they were given): how many, their mean,
+    how many of each rating from 1 to 5, and the poor ones (2 or less) with the order, its
+    customer, the comment and who entered the order (the newest first, up to 100)."""
+    return await feedback.feedback_report(session, period, customer_id)

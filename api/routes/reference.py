@@ -80,7 +80,7 @@ async def production_lines(_: Staff, session: SessionDep) -> Page[ProductionLine
     "/alerts",
     response_model=Page[AlertPublic],
     responses=responses(Forbidden),
-    summary="Alerts: low stock, late work orders, carrier exceptions, faults",
+    summary="Alerts: low stock, late work orders, carrier exceptions, faults, poor ratings",
 )
 async def alerts(
     _: Staff,
@@ -92,6 +92,7 @@ async def alerts(
             "carrier_exception",
             "order_fault",
             "template_run_skipped",
+            "poor_feedback",
         ]
         | None,
         Query(description="Only alerts of this kind; leave out for all.", examples=["low_stock"]),
@@ -100,9 +101,9 @@ async def alerts(
         int, Query(ge=1, le=500, description="At most this many alerts, newest first.")
     ] = 100,
 ) -> Page[AlertPublic]:
-    """Staff. Low stock, late work orders, carrier exceptions and orders a system fault
-    holds, newest first; each names the order or product it is about. 403 for a customer
-    user."""
+    """Staff. Low stock, late work orders, carrier exceptions, orders a system fault
+    holds and poor customer ratings (2 of 5 or less), newest first; each names the order or
+    product it is about. 403 for a customer user."""
     return Page(data=await fulfilment.alerts(session, kind, limit))
 
 

@@ -231,7 +231,15 @@ class PendingLevelPublic(BaseModel):
 class CustomerHistoryPublic(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"orders": 14, "total_spend": "412300.00", "on_time_rate": 0.93}]
+            "examples": [
+                {
+                    "orders": 14,
+                    "total_spend": "412300.00",
+                    "on_time_rate": 0.93,
+                    "ratings": 9,
+                    "average_rating": 4.33,
+                }
+            ]
         }
     )
 
@@ -239,6 +247,12 @@ class CustomerHistoryPublic(BaseModel):
     total_spend: Decimal = Field(description="Sum of the totals of its completed orders.")
     on_time_rate: float | None = Field(
         description="Share of its completed orders that were on time; null when none completed."
+    )
+    ratings: int = Field(
+        default=0, description="Feedback the customer gave on its completed orders."
+    )
+    average_rating: float | None = Field(
+        default=None, description="The mean of those ratings (1 to 5); null when none was given."
     )
 
 
@@ -270,6 +284,8 @@ class PendingApprovalPublic(BaseModel):
                         "orders": 14,
                         "total_spend": "412300.00",
                         "on_time_rate": 0.93,
+                        "ratings": 9,
+                        "average_rating": 4.33,
                     },
                 }
             ]

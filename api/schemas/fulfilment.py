@@ -27,7 +27,7 @@ from api.schemas.types import FreeText, OccurredAt, SingleLine, StrictCount
 class AlertPublic(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [ALERT_EXAMPLE]})
 
-    kind: str  # low_stock | production_overdue | carrier_exception | order_fault
+    kind: str  # low_stock | production_overdue | carrier_exception | order_fault | poor_feedback
     sku: str | None
     order_no: str | None = None
     message: str

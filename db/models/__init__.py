@@ -12,6 +12,7 @@ wherever a model is needed and Alembic sees every table through ``Base.metadata`
 * :mod:`db.models.fulfilment`: work orders and their steps, shop-floor reports, shipments, the
   stock ledger, alerts;
 * :mod:`db.models.notifications`: the notification outbox and webhook subscriptions;
+* :mod:`db.models.feedback`: customers' ratings of their completed orders;
 * :mod:`db.models.audit`: the hash-chained audit log;
 * :mod:`db.models.security`: sign-in attempts, which the login rate limit counts;
 * :mod:`db.models.templates`: order templates and their scheduled runs.
@@ -20,6 +21,7 @@ wherever a model is needed and Alembic sees every table through ``Base.metadata`
 from db.models.approvals import ApprovalPolicy, Decision, Delegation, ReviewLevel, ReviewNotice
 from db.models.audit import AuditEntry
 from db.models.base import NAMING_CONVENTION, Base, Money
+from db.models.feedback import OrderFeedback
 from db.models.fulfilment import (
     Alert,
     ProductionEvent,
@@ -54,6 +56,7 @@ __all__ = [
     "Money",
     "Notification",
     "Order",
+    "OrderFeedback",
     "OrderLine",
     "OrderTemplate",
     "OrderTemplateLine",
