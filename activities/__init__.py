@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.archiving import ArchiveActivities
 from activities.carriers import CarrierAdapter
 from activities.logistics import LogisticsActivities
 from activities.notifications import NotificationActivities
@@ -37,6 +38,7 @@ def all_activities(
     production = ProductionActivities(sessions)
     logistics = LogisticsActivities(sessions, carrier)
     notifications = NotificationActivities(sessions, settings)
+    archiving = ArchiveActivities(sessions)
     return [
         orders.record_transition,
         orders.record_fault,
@@ -59,4 +61,6 @@ def all_activities(
         notifications.pending_deliveries,
         notifications.deliver,
         notifications.record_failure,
+        archiving.archive_batch,
+        archiving.record_run,
     ]

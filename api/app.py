@@ -17,6 +17,7 @@ from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, bind_p
 from api.openapi import install_openapi
 from api.routes import (
     analytics,
+    archiving,
     audit,
     auth,
     carrier,
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         notifications,
         audit,
         analytics,
+        archiving,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

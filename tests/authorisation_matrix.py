@@ -99,6 +99,8 @@ MATRIX: dict[str, frozenset[str]] = {
     f"GET {API}/webhooks/{{subscription_id}}/deliveries": OPS,
     f"GET {API}/audit": OPS,
     f"GET {API}/audit/verify": OPS,
+    f"GET {API}/archiving": OPS,
+    f"POST {API}/archiving/run": OPS,
     f"GET {API}/analytics/stage-durations": STAFF,
     f"GET {API}/analytics/throughput": STAFF,
     f"GET {API}/analytics/approvals": STAFF,
@@ -134,6 +136,7 @@ ADMITTED_STATUS: dict[str, int] = {
     f"POST {API}/delegations": 201,
     f"POST {API}/webhooks": 201,
     f"DELETE {API}/webhooks/{{subscription_id}}": 204,
+    f"POST {API}/archiving/run": 202,
 }
 
 # How a caller who may not is turned away: 403, or 404 where existence is hidden.

@@ -13,10 +13,12 @@ wherever a model is needed and Alembic sees every table through ``Base.metadata`
   stock ledger, alerts;
 * :mod:`db.models.notifications`: the notification outbox and webhook subscriptions;
 * :mod:`db.models.audit`: the hash-chained audit log;
-* :mod:`db.models.security`: sign-in attempts, which the login rate limit counts.
+* :mod:`db.models.security`: sign-in attempts, which the login rate limit counts;
+* :mod:`db.models.archiving`: the runs of the archive schedule.
 """
 
 from db.models.approvals import ApprovalPolicy, Decision, Delegation, ReviewLevel, ReviewNotice
+from db.models.archiving import ArchiveRun
 from db.models.audit import AuditEntry
 from db.models.base import NAMING_CONVENTION, Base, Money
 from db.models.fulfilment import (
@@ -37,6 +39,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "Alert",
     "ApprovalPolicy",
+    "ArchiveRun",
     "AuditEntry",
     "Base",
     "Customer",
