@@ -97,6 +97,21 @@ async def run_archiving(world: World) -> dict[str, Any]:
     return last_run
 
 
+async def stage_durations(world: World) -> Any:
+    """The stage report of the test's customer over the last year."""
+    response = await world.api.get(
+        "/api/v1/analytics/stage-durations",
+        params={
+            "customer_id": world.customer_id,
+            "from": (datetime.now(UTC) - timedelta(days=365)).date().isoformat(),
+            "to": (datetime.now(UTC) + timedelta(days=1)).date().isoformat(),
+        },
+        headers=world["ops"].headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 async def listed(world: World, *, as_: str = "ops", **params: Any) -> set[str]:
     response = await world.api.get(
         ORDERS,
@@ -120,6 +135,8 @@ async def test_closed_long_ago_is_archived_read_only_and_still_whole(
     await closed_days_ago(world, recent_rejected, 20)
     await closed_days_ago(world, open_order, 400)  # waiting a long time, but open
     whole_before = await world.order(old_completed)
+    stages_before = await stage_durations(world)
+    assert sum(stage["count"] for stage in stages_before["stages"]) > 0
     audit_before = await world.api.get(
         "/api/v1/audit", params={"order_no": old_completed}, headers=world["ops"].headers
     )
@@ -163,6 +180,9 @@ async def test_closed_long_ago_is_archived_read_only_and_still_whole(
     )
     kept, added = audit_before.json()["data"], audit_after.json()["data"]
     assert added[1:] == kept and added[0]["kind"] == "archive"
+
+    # History for analytics: they keep counting archived orders.
+    assert await stage_durations(world) == stages_before
 
     # Read-only: every action answers 409 and says why.
     refusals = [
