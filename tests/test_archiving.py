@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 from temporalio.client import Client
 
@@ -249,3 +250,18 @@ async def test_only_ops_run_archiving(world: World, schedule: Any) -> None:
         refused = await world.api.post(f"{ARCHIVING}/run", headers=world[person].headers)
         assert refused.status_code == 403, refused.text
         assert refused.json()["error"] == "Forbidden"
+
+
+async def test_archived_filter_refuses_what_it_does_not_know(world: World) -> None:
+    refused = await world.api.get(
+        ORDERS, params={"archived": "maybe"}, headers=world["ops"].headers
+    )
+    assert refused.status_code == 422, refused.text
+
+
+def test_archive_after_reads_seconds_or_iso_and_refuses_nothing() -> None:
+    assert Settings(archive_after="P45D").archive_after == timedelta(days=45)
+    assert Settings(archive_after="3600").archive_after == timedelta(hours=1)
+    for wrong in ("0", "PT0S", "-5", "soon"):
+        with pytest.raises(ValidationError):
+            Settings(archive_after=wrong)
