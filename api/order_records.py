@@ -59,15 +59,16 @@ def ensure_not_archived(order: OrderRef) -> None:
 
 async def order_ref(session: AsyncSession, user: User, order_no: str) -> OrderRef:
     """The order as ``user`` may see it, in one light read; 404 otherwise."""
-    query = select(
-        Order.order_no, Order.status, Order.customer_id, Order.archived_at.is_not(None)
-    ).where(Order.order_no == order_no)
+    archived = Order.archived_at.is_not(None).label("archived")
+    query = select(Order.order_no, Order.status, Order.customer_id, archived).where(
+        Order.order_no == order_no
+    )
     if is_customer(user):
         query = query.where(own_customer(user, Order.customer_id))
     row = (await session.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"order {order_no} does not exist")
-    return OrderRef(row[0], row[1], row[2], archived=bool(row[3]))
+    return OrderRef(row.order_no, row.status, row.customer_id, archived=bool(row.archived))
 
 
 async def find_order(session: AsyncSession, user: User, order_no: str) -> Order:
