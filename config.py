@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _ISO_DURATION = re.compile(
@@ -36,6 +36,16 @@ def parse_duration(value: object) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("a duration longer than zero")
+    return value
+
+
+PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+
 
 _TEMPORAL_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?[dhms])+$")
 _TEMPORAL_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
@@ -122,6 +132,12 @@ class Settings(BaseSettings):
     auto_confirm_after: Duration = timedelta(days=7)
     # The customer rates a completed order within this long after its completion.
     feedback_window: Duration = timedelta(days=30)
+    # A COMPLETED, REJECTED or CANCELLED order is archived (read-only, out of the default
+    # lists) once it has been closed this long; the archive schedule runs every ARCHIVE_EVERY
+    # and archives at most ARCHIVE_BATCH_SIZE orders per transaction.
+    archive_after: PositiveDuration = timedelta(days=30)
+    archive_every: PositiveDuration = timedelta(days=1)
+    archive_batch_size: int = Field(default=500, ge=1, le=10_000)
     # Entering an order waits this long for its validation before answering it as CREATED.
     entry_wait: Duration = timedelta(seconds=5)
     # Any other call on an order answers within this long (503 when the workflow cannot).

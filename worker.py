@@ -1,7 +1,8 @@
 """``python worker.py``: runs the order workflow, the notification delivery workflows, the
-scheduled runs of order templates (``RecurringOrderWorkflow``) and their activities on the
-orders task queue, and the reconciler that starts the workflow of an
-entered order whose start did not get through.
+scheduled runs of order templates (``RecurringOrderWorkflow``), the archive workflow (whose
+Temporal Schedule it creates or brings up to date) and their activities on the orders task
+queue, and the reconciler that starts the workflow of an entered order whose start did not get
+through.
 
 It logs in LOG_FORMAT (one JSON object per line by default), each line of an order's
 activity or workflow carrying its ``order_no``, and serves the Temporal SDK's own metrics for
@@ -50,6 +51,8 @@ from domain.notifications import DELIVERED_CHANNELS
 from logs import configure_logging
 from reconcile import keep_reconciling
 from workflows import search_attributes
+from workflows.archive import ArchiveWorkflow
+from workflows.archive_schedule import ensure_archive_schedule
 from workflows.delivery import DeliveryInput, NotificationDeliveryWorkflow, delivery_workflow_id
 from workflows.order import OrderWorkflow
 from workflows.recurring import RecurringOrderWorkflow
@@ -162,7 +165,12 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[OrderWorkflow, NotificationDeliveryWorkflow, RecurringOrderWorkflow],
+        workflows=[
+            OrderWorkflow,
+            NotificationDeliveryWorkflow,
+            RecurringOrderWorkflow,
+            ArchiveWorkflow,
+        ],
         activities=list(activities),
         max_concurrent_activities=settings.worker_activity_slots,
         max_concurrent_local_activities=settings.worker_local_activity_slots,
@@ -240,6 +248,7 @@ async def main() -> None:
     try:
         async with build_worker(client, settings, activities):
             await ensure_delivery_workflows(client, settings)
+            await ensure_archive_schedule(client, settings)
             reconciling = asyncio.create_task(keep_reconciling(sessions, client, settings))
             logger.info(
                 "polling %s on %s, carrier %s",

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.archiving import ArchiveActivities
 from activities.carriers import CarrierAdapter
 from activities.logistics import LogisticsActivities
 from activities.notifications import NotificationActivities
@@ -39,6 +40,7 @@ def all_activities(
     logistics = LogisticsActivities(sessions, carrier)
     notifications = NotificationActivities(sessions, settings)
     recurring = RecurringOrderActivities(sessions, settings)
+    archiving = ArchiveActivities(sessions)
     return [
         orders.record_transition,
         orders.record_fault,
@@ -63,4 +65,6 @@ def all_activities(
         notifications.record_failure,
         recurring.plan_run,
         recurring.enter_order,
+        archiving.archive_batch,
+        archiving.record_run,
     ]

@@ -17,6 +17,7 @@ from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, bind_p
 from api.openapi import install_openapi
 from api.routes import (
     analytics,
+    archiving,
     audit,
     auth,
     carrier,
@@ -31,8 +32,8 @@ from api.routes import (
     orders,
     policy,
     reference,
-    users,
     stock,
+    users,
 )
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         users,
         master_data,
         stock,
+        archiving,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

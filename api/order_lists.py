@@ -5,6 +5,9 @@ here the same way, so an export holds exactly what the list pages through. Staff
 order and whom an order under review waits on; a customer user sees only its own orders,
 without how they are handled inside.
 
+Archived orders (closed longer than ARCHIVE_AFTER ago) are left out unless ``archived`` asks
+for them; the CSV export has the same default.
+
 Sorting by ``updated_at`` or ``total`` pages through values that can change while a caller
 pages: an order that changes between two pages may show twice or not at all. The export reads
 everything in one statement, so it sees one moment.
@@ -68,6 +71,7 @@ STAFF_CSV_COLUMNS = (
     "created_at",
     "updated_at",
     "requested_delivery_date",
+    "archived_at",
     "waiting_role",
     "escalated_to",
 )
@@ -145,6 +149,7 @@ def _columns(sort: _Sort) -> _Rows:
         Order.created_at,
         Order.updated_at,
         Order.requested_delivery_date,
+        Order.archived_at,
         _open_level(ReviewLevel.role).label("waiting_role"),
         _open_level(escalated_to).label("escalated_to"),
         (sort.key if sort.key is not None else literal(None)).label("sort_key"),
@@ -159,6 +164,9 @@ def _filtered(viewer: Viewer, query: OrderListQuery, sort: _Sort) -> _Rows:
         # A customer user tied to no customer sees nothing, never everything.
         mine = viewer.customer_id
         statement = statement.where(Order.customer_id == mine if mine is not None else false())
+    if query.archived != "any":
+        archived = Order.archived_at.is_not(None)
+        statement = statement.where(archived if query.archived else not_(archived))
     if query.status is not None:
         statement = statement.where(Order.status == query.status.value)
     if query.customer_id is not None:
@@ -240,6 +248,7 @@ def _item(viewer: Viewer, row: Row[Any]) -> schemas.OrderListItem | schemas.Cust
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "requested_delivery_date": row.requested_delivery_date,
+        "archived_at": row.archived_at,
     }
     if viewer.customer_only:
         return schemas.CustomerOrderListItem.model_validate(shown)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from api import schemas
-from api.errors import NotFound
+from api.errors import Conflict, NotFound
 from api.visibility import Viewer, is_customer, own_customer
 from db.models import Order, ReviewNotice, StatusHistory, User
 from domain.progress import WorkOrderFacts, production_progress
@@ -44,11 +44,23 @@ class OrderRef:
     order_no: str
     status: str
     customer_id: int
+    archived: bool = False
+
+
+def ensure_not_archived(order: OrderRef) -> None:
+    """An archived order is read-only: every action on it answers 409, before its workflow
+    (long finished) is asked."""
+    if order.archived:
+        raise Conflict(
+            f"order {order.order_no} is archived ({order.status}): an archived order is "
+            "read-only and takes no actions"
+        )
 
 
 async def order_ref(session: AsyncSession, user: User, order_no: str) -> OrderRef:
     """The order as ``user`` may see it, in one light read; 404 otherwise."""
-    query = select(Order.order_no, Order.status, Order.customer_id).where(
+    archived = Order.archived_at.is_not(None).label("archived")
+    query = select(Order.order_no, Order.status, Order.customer_id, archived).where(
         Order.order_no == order_no
     )
     if is_customer(user):
@@ -56,7 +68,7 @@ async def order_ref(session: AsyncSession, user: User, order_no: str) -> OrderRe
     row = (await session.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"order {order_no} does not exist")
-    return OrderRef(row.order_no, row.status, row.customer_id)
+    return OrderRef(row.order_no, row.status, row.customer_id, archived=bool(row.archived))
 
 
 async def find_order(session: AsyncSession, user: User, order_no: str) -> Order:
@@ -120,7 +132,7 @@ _ORDER_DETAIL = text(
 SELECT
   o.order_no, o.status, o.held_from, o.customer_id, o.total::text AS total, o.currency,
   o.created_by, o.created_at, o.rejection_reasons, o.policy_version, o.policy_rule,
-  o.requested_delivery_date,
+  o.requested_delivery_date, o.archived_at,
   (SELECT coalesce(json_agg(json_build_object(
             'line_no', l.line_no, 'sku', l.sku, 'quantity', l.quantity,
             'unit_price', l.unit_price::text, 'amount', l.amount::text,
@@ -252,6 +264,7 @@ def _shown_to_all(row: Any) -> dict[str, Any]:
         "currency": row["currency"],
         "created_at": row["created_at"],
         "requested_delivery_date": row["requested_delivery_date"],
+        "archived_at": row["archived_at"],
         "lines": row["lines"],
     }
 

@@ -86,6 +86,11 @@ class OrderListQuery(BaseModel):
         description="Orders under review whose open level waits on this role: the level's own "
         "role, or the role it escalated to.",
     )
+    archived: bool | Literal["any"] = Field(
+        default=False,
+        description="Archived orders (closed longer than ARCHIVE_AFTER) are left out unless "
+        "asked for: `true` lists only archived orders, `any` both, `false` (the default) none.",
+    )
     sort: OrderSort | None = Field(
         default=None,
         description="A column, ``-`` first for descending; ties go by entry order. Left out: "

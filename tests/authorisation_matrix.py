@@ -107,6 +107,8 @@ MATRIX: dict[str, frozenset[str]] = {
     f"GET {API}/webhooks/{{subscription_id}}/deliveries": OPS,
     f"GET {API}/audit": OPS,
     f"GET {API}/audit/verify": OPS,
+    f"GET {API}/archiving": OPS,
+    f"POST {API}/archiving/run": OPS,
     f"GET {API}/analytics/stage-durations": STAFF,
     f"GET {API}/analytics/throughput": STAFF,
     f"GET {API}/analytics/approvals": STAFF,
@@ -193,6 +195,7 @@ ADMITTED_STATUS: dict[str, int] = {
     f"DELETE {API}/order-templates/{{template_id}}": 404,
     f"POST {API}/order-templates/{{template_id}}/schedule/{{action}}": 404,
     f"GET {API}/order-templates/{{template_id}}/runs": 404,
+    f"POST {API}/archiving/run": 202,
 }
 
 # How a caller who may not is turned away: 403, or 404 where existence is hidden.

@@ -21,6 +21,7 @@ CUSTOMER_ORDER_KEYS = {
     "currency",
     "created_at",
     "requested_delivery_date",
+    "archived_at",
     "lines",
     "shipment",
     "history",

@@ -19,6 +19,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from config import Settings
+from workflows.archive import ArchiveWorkflow
 from workflows.delivery import NotificationDeliveryWorkflow
 from workflows.order import OrderWorkflow
 from workflows.recurring import RecurringOrderWorkflow
@@ -76,7 +77,12 @@ async def test_recorded_histories_replay(temporal_client: Client, settings: Sett
             yield history
 
     replayer = Replayer(
-        workflows=[OrderWorkflow, NotificationDeliveryWorkflow, RecurringOrderWorkflow]
+        workflows=[
+            OrderWorkflow,
+            NotificationDeliveryWorkflow,
+            RecurringOrderWorkflow,
+            ArchiveWorkflow,
+        ]
     )
     results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     failures = {wid: str(err) for wid, err in results.replay_failures.items()}

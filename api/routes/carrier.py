@@ -98,6 +98,10 @@ async def carrier_event(
     409: the goods have not been handed to the carrier yet. 422: the body is not valid, or
     `occurred_at` is before the order was entered. A refused event stores nothing."""
     order = await services.shipment_order(session, body.tracking_no)
+    if order.archived_at is not None:
+        raise Conflict(
+            f"order {order.order_no} is archived ({order.status}): its tracking takes no events"
+        )
     if not services.takes_tracking_events(order):
         raise Conflict(
             f"order {order.order_no} is {order.status}: tracking events are taken once the "

@@ -45,7 +45,8 @@ ACTION_ERRORS = responses(
 # What every action on an order may answer besides its own refusals.
 _ACTION_ERRORS_TEXT = (
     "404: no such order, or not one the caller may see. 409: the order's status does not "
-    "allow this now; `detail` names the status. 422: the body is not valid. 429 or 503 with "
+    "allow this now, or the order is archived (read-only); `detail` names the status. 422: "
+    "the body is not valid. 429 or 503 with "
     "`Retry-After`: the order is busy or cannot answer right now; nothing was changed unless "
     "`detail` says the request may still take effect, so read the order before trying again."
 )
@@ -191,6 +192,7 @@ async def _update_and_show(
 ) -> schemas.OrderView:
     viewer = visibility.viewer_of(user)
     order = await order_records.order_ref(session, user, order_no)
+    order_records.ensure_not_archived(order)
     if check is not None:
         check(order)
     # The connection goes back to the pool while the workflow works: a slow update never

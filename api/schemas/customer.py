@@ -84,6 +84,11 @@ class CustomerOrderSummary(BaseModel):
     requested_delivery_date: date | None = Field(
         description="The day the customer asked to receive the goods; null when none."
     )
+    archived_at: datetime | None = Field(
+        default=None,
+        description="When the order was archived (closed longer than ARCHIVE_AFTER): it is "
+        "read-only and listed only with `archived=true`; null while it is not.",
+    )
 
 
 class CustomerOrderPublic(CustomerOrderSummary):

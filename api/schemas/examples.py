@@ -169,6 +169,7 @@ ORDER_SUMMARY_EXAMPLE: JsonDict = {
     "created_by": "sales1",
     "created_at": "2026-11-30T08:15:00Z",
     "requested_delivery_date": "2026-12-14",
+    "archived_at": None,
 }
 ORDER_LINES_EXAMPLE: list[JsonValue] = [
     {
@@ -257,6 +258,7 @@ CUSTOMER_ORDER_SUMMARY_EXAMPLE: JsonDict = {
     "currency": "CNY",
     "created_at": "2026-11-30T08:15:00Z",
     "requested_delivery_date": "2026-12-14",
+    "archived_at": None,
 }
 
 # A webhook subscription of ops.

@@ -16,9 +16,11 @@ wherever a model is needed and Alembic sees every table through ``Base.metadata`
 * :mod:`db.models.audit`: the hash-chained audit log;
 * :mod:`db.models.security`: sign-in attempts, which the login rate limit counts;
 * :mod:`db.models.templates`: order templates and their scheduled runs.
+* :mod:`db.models.archiving`: the runs of the archive schedule.
 """
 
 from db.models.approvals import ApprovalPolicy, Decision, Delegation, ReviewLevel, ReviewNotice
+from db.models.archiving import ArchiveRun
 from db.models.audit import AuditEntry
 from db.models.base import NAMING_CONVENTION, Base, Money
 from db.models.feedback import OrderFeedback
@@ -48,6 +50,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "Alert",
     "ApprovalPolicy",
+    "ArchiveRun",
     "AuditEntry",
     "Base",
     "Customer",

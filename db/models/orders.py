@@ -55,6 +55,9 @@ class Order(Base):
     policy_rule: Mapped[str | None] = mapped_column(String(100))
     # The day the customer wants the goods; on-time delivery is measured against it.
     requested_delivery_date: Mapped[date | None] = mapped_column(Date)
+    # When the archive run archived the order (closed long enough ago); null while it is not.
+    # An archived order is read-only and left out of the default order lists.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -64,6 +67,17 @@ class Order(Base):
         back_populates="order", order_by="OrderLine.line_no", cascade="all, delete-orphan"
     )
 
+
+# The closed orders the archive run has yet to look at.
+Index(
+    "ix_orders_archivable",
+    Order.id,
+    postgresql_where=text(
+        "archived_at IS NULL AND status IN ('COMPLETED', 'REJECTED', 'CANCELLED')"
+    ),
+)
+# Counting what one archive run archived (they share its archived_at).
+Index("ix_orders_archived_at", Order.archived_at, postgresql_where=text("archived_at IS NOT NULL"))
 
 # Sorting by total: an order without a total yet ranks below every total.
 Index("ix_orders_total_rank", func.coalesce(Order.total, literal_column("-1")), Order.id)
