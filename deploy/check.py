@@ -3,6 +3,7 @@ orders, then a pass/fail table; everything it started is stopped at the end.
 
 PostgreSQL (pgserver, a data directory of its own) -> Temporal's schemas (the compose job's
 script with the ``go install``-ed schema tool) -> Temporal Server 1.29.1 on that PostgreSQL
+(visibility in a SQLite file: see deploy/temporal_local.py)
 -> the migrations -> the namespace, its retention and the search attributes (the compose
 job's module) -> two workers and two API processes, awaited with the compose healthchecks'
 own code -> a few orders driven to COMPLETED through the API.
@@ -42,12 +43,12 @@ from config import Settings
 from db.models import User
 from deploy import health
 from deploy.temporal_local import (
-    PostgresAccess,
     ServerConfig,
     TemporalBuildError,
     create_schemas,
     ensure_binaries,
     free_port,
+    listen_on_tcp,
 )
 from workflows import search_attributes
 
@@ -151,8 +152,19 @@ async def bring_up(deployment: Deployment) -> Client | None:
     record("Temporal server and SQL tool built", True, str(binaries["server"].parent))
 
     deployment.postgres = Postgres(deployment.data_dir)
-    database_url = await asyncio.to_thread(deployment.postgres.start_first)
-    access = PostgresAccess(deployment.postgres.socket_dir)
+    await asyncio.to_thread(deployment.postgres.start_first)
+    server = deployment.postgres.handle.server if deployment.postgres.handle else None
+    try:
+        access = await asyncio.to_thread(
+            listen_on_tcp,
+            deployment.postgres.data_dir,
+            deployment.postgres.socket_dir,
+            server.system_user if server is not None else None,
+        )
+    except TemporalBuildError as error:
+        record("PostgreSQL listens on TCP for Temporal", False, str(error))
+        return None
+    database_url = access.database_url("orderflow")
     for attempt in ("created", "run again, unchanged"):
         try:
             await asyncio.to_thread(
@@ -163,7 +175,7 @@ async def bring_up(deployment: Deployment) -> Client | None:
             return None
         record(f"Temporal schemas {attempt} (deploy/temporal-schema.sh)", True)
 
-    config = ServerConfig(access)
+    config = ServerConfig(access, deployment.data_dir / "temporal-visibility.db")
     server_args = config.write(deployment.data_dir)
     temporal = deployment.start("temporal", [str(binaries["server"]), *server_args], {**os.environ})
 
@@ -289,7 +301,7 @@ async def drive_orders(deployment: Deployment, client: Client) -> None:
         return count.count >= len(completed) > 0
 
     why = await eventually(visible, [])
-    deployment.record("completed orders found by OrderStatus in SQL visibility", not why, why)
+    deployment.record("completed orders found by OrderStatus in visibility", not why, why)
 
 
 async def run(keep: bool) -> int:

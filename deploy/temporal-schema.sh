@@ -5,18 +5,15 @@
 # `make deploy-check` runs it with the tool built by `go install` (TEMPORAL_SQL_TOOL).
 #
 # Environment: POSTGRES_SEEDS (host), DB_PORT, POSTGRES_USER, POSTGRES_PWD, and optionally
-# SQL_CONNECT_ATTRIBUTES (a query string, e.g. host=/run/pg for a Unix socket) and
-# TEMPORAL_SQL_TOOL (default temporal-sql-tool, the name in the admin-tools image).
+# TEMPORAL_SQL_TOOL (default temporal-sql-tool, the name in the admin-tools image) and
+# TEMPORAL_SCHEMAS (database:schema pairs; default both stores).
 set -eu
 
 tool="${TEMPORAL_SQL_TOOL:-temporal-sql-tool}"
 set -- --plugin postgres12 --ep "${POSTGRES_SEEDS}" -p "${DB_PORT:-5432}" \
     -u "${POSTGRES_USER}" --pw "${POSTGRES_PWD:-}"
-if [ -n "${SQL_CONNECT_ATTRIBUTES:-}" ]; then
-    set -- "$@" --connect-attributes "${SQL_CONNECT_ATTRIBUTES}"
-fi
 
-for pair in temporal:temporal temporal_visibility:visibility; do
+for pair in ${TEMPORAL_SCHEMAS:-temporal:temporal temporal_visibility:visibility}; do
     database="${pair%%:*}"
     schema="${pair#*:}"
     if "$tool" "$@" --db "$database" update-schema --schema-name "postgresql/v12/$schema" \

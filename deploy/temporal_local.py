@@ -3,13 +3,21 @@ server and its SQL schema tool built with ``go install`` from the Go module prox
 release as the compose file's images, 1.29.1), Temporal's schemas made by the same script as
 compose's ``temporal-schema`` job, and a config file for a single node on free local ports.
 
-The embedded PostgreSQL (pgserver) listens on a Unix socket only; Temporal's PostgreSQL driver
-reaches it through the ``host`` connection attribute, which overrides the TCP address.
+The embedded PostgreSQL (pgserver) listens on a Unix socket only, which Temporal's
+``postgres12`` plugin cannot reach (lib/pq sorts its connection settings, so a ``host=<socket>``
+connection attribute loses to the TCP host, and Go rejects a percent-encoded socket path as a
+host); :func:`listen_on_tcp` restarts it on a local TCP port as well, as in the compose file.
+
+One difference from the compose file: pgserver's PostgreSQL lacks the ``btree_gin`` extension
+that Temporal's PostgreSQL *visibility* schema needs, so here visibility (the store that lists
+and counts workflows by search attribute) lives in a SQLite file, and only Temporal's main store
+(histories, timers, task queues) is on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -65,24 +73,62 @@ def free_port() -> int:
         return port
 
 
+def free_low_port() -> int:
+    """A free port below 32768: Temporal's PostgreSQL schema keeps membership ports in a
+    smallint, which the kernel's ephemeral ports (free_port) overflow."""
+    rng = random.Random()
+    while True:
+        port = rng.randrange(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
 @dataclass
 class PostgresAccess:
-    """How Temporal reaches the embedded PostgreSQL: its socket directory and user."""
+    """How Temporal and the product reach the embedded PostgreSQL over TCP."""
 
-    socket_dir: Path
+    port: int
     user: str = "postgres"
+    host: str = "127.0.0.1"
+
+    def database_url(self, database: str) -> str:
+        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
 
     def schema_env(self, sql_tool: Path) -> dict[str, str]:
         """The environment of deploy/temporal-schema.sh (compose's temporal-schema job)."""
         return dict(
             os.environ,
             TEMPORAL_SQL_TOOL=str(sql_tool),
-            POSTGRES_SEEDS="localhost",
-            DB_PORT="5432",
+            POSTGRES_SEEDS=self.host,
+            DB_PORT=str(self.port),
             POSTGRES_USER=self.user,
             POSTGRES_PWD="",
-            SQL_CONNECT_ATTRIBUTES=f"host={self.socket_dir}",
+            # Only the main store: pgserver has no btree_gin for the visibility schema.
+            TEMPORAL_SCHEMAS="temporal:temporal",
         )
+
+
+def listen_on_tcp(data_dir: Path, socket_dir: Path, system_user: str | None) -> PostgresAccess:
+    """Restart the embedded server in ``data_dir`` listening on a free 127.0.0.1 port too (its
+    Unix socket stays in ``socket_dir``); pgserver's own start listens on the socket only."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    pg_ctl = str(POSTGRES_BIN_PATH / "pg_ctl")
+    port = free_port()
+    stop = [pg_ctl, "-D", str(data_dir), "-w", "-m", "fast", "stop"]
+    start = [pg_ctl, "-D", str(data_dir), "-w", "-t", "120", "-l", str(data_dir / "log")]
+    start += ["-o", f"-h 127.0.0.1 -p {port} -k {socket_dir}", "start"]
+    for argv in (stop, start):
+        result = subprocess.run(argv, user=system_user, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise TemporalBuildError(
+                f"{' '.join(argv)} failed: {result.stderr.strip() or result.stdout.strip()}"
+            )
+    return PostgresAccess(port)
 
 
 def create_schemas(access: PostgresAccess, sql_tool: Path, log: Path) -> None:
@@ -104,9 +150,10 @@ class ServerConfig:
     """A single-node server's config file on free ports; ``frontend`` is the client address."""
 
     access: PostgresAccess
+    visibility_db: Path
     ports: dict[str, int] = field(
         default_factory=lambda: {
-            name: free_port()
+            name: free_low_port()
             for name in (
                 "frontend",
                 "frontend_http",
@@ -131,10 +178,8 @@ class ServerConfig:
       sql:
         pluginName: postgres12
         databaseName: {database}
-        connectAddr: "localhost:5432"
+        connectAddr: "{self.access.host}:{self.access.port}"
         connectProtocol: tcp
-        connectAttributes:
-          host: "{self.access.socket_dir}"
         user: {self.access.user}
         password: ""
         maxConns: {max_conns}
@@ -164,7 +209,20 @@ persistence:
   numHistoryShards: 4
   datastores:
     default:{self._store("temporal", 20)}
-    visibility:{self._store("temporal_visibility", 10)}
+    visibility:
+      sql:
+        pluginName: sqlite
+        databaseName: "{self.visibility_db}"
+        connectAddr: localhost
+        connectProtocol: tcp
+        connectAttributes:
+          cache: private
+          setup: true
+          journal_mode: wal
+          synchronous: 2
+        maxConns: 1
+        maxIdleConns: 1
+        maxConnLifetime: 1h
 global:
   membership:
     maxJoinDuration: 30s
