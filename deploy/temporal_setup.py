@@ -94,10 +94,12 @@ async def ensure_namespace(client: Client, namespace: str, retention: timedelta)
 async def set_up(address: str, namespace: str, retention: timedelta) -> None:
     """Connect (waiting for the server), then the namespace, its retention and the attributes."""
     deadline = time.monotonic() + READY_WITHIN_SECONDS
+    outcome = ""  # what the first successful namespace step did ("kept" on a retry after it)
     while True:
         try:
             client = await Client.connect(address, namespace=namespace)
-            outcome = await ensure_namespace(client, namespace, retention)
+            done = await ensure_namespace(client, namespace, retention)
+            outcome = outcome or done
             added = await ensure_search_attributes(client, namespace)
         except (RuntimeError, RPCError) as error:
             if time.monotonic() > deadline:
@@ -140,4 +142,11 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # End without the interpreter's finalization, as worker.py does: a Temporal SDK core thread
+    # calling into Python while it finalizes crashes the process ("PyGILState_Release"), which
+    # would turn a job that succeeded into a failed one.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
