@@ -39,7 +39,6 @@ from bench.setup_data import BENCH_PASSWORD, STOCK_SKU, hash_bench_password, pre
 from chaos.client import ChaosClient
 from chaos.scripts import Plan, new_run_id, run_script
 from chaos.stack import CARRIER_SECRET, Part, Postgres, product_settings
-from config import Settings
 from db.models import User
 from deploy import health
 from deploy.temporal_local import (
@@ -50,6 +49,7 @@ from deploy.temporal_local import (
     free_port,
     listen_on_tcp,
 )
+from deploy.temporal_setup import retention_from_env
 from workflows import search_attributes
 
 READY_WITHIN = 180.0  # seconds; two busy cores take a while to boot a server on PostgreSQL
@@ -236,7 +236,7 @@ async def namespace_is_prepared(deployment: Deployment, client: Client) -> bool:
         DescribeNamespaceRequest(namespace="default")
     )
     retention = described.config.workflow_execution_retention_ttl.ToTimedelta()
-    expected = Settings.model_fields["temporal_retention"].default
+    expected = retention_from_env()  # what the job was asked for (TEMPORAL_RETENTION)
     listed = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace="default")
     )
