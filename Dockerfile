@@ -1,5 +1,6 @@
-# One image for both processes of the product: the API (default command) and the Temporal
-# worker (docker-compose overrides the command with `python worker.py`).
+# One image for every process of the product: the API (default command), the Temporal worker
+# (`python worker.py`) and the one-shot jobs (`python -m db.migrate`,
+# `python -m deploy.temporal_setup`); docker-compose builds it once and overrides the command.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,9 +10,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Runtime dependencies only: no dev tools and no embedded PostgreSQL (DATABASE_URL is required).
+# Dependencies first, from pyproject.toml alone, so that a change to the source reuses this
+# layer instead of downloading and installing every dependency again. Runtime dependencies
+# only: no dev tools and no embedded PostgreSQL (DATABASE_URL is required).
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# Then the source, installed without touching the dependencies.
 COPY . .
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --system --uid 10001 --no-create-home orderflow
 
 USER orderflow

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run demo bench bench-park bench-reservation bench-analytics chaos test lint format clean clean-data
+.PHONY: venv run demo bench bench-park bench-reservation bench-analytics chaos deploy-check test lint format clean clean-data
 
 venv: $(STAMP)
 
@@ -54,6 +54,13 @@ bench-analytics: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m devstack temporal-cli
 	$(BIN)/python -m chaos $(CHAOS_ARGS)
+
+# The compose file's topology without Docker: Temporal Server 1.29.1 (built once with
+# `go install`, minutes) on the embedded PostgreSQL, its schemas, the migrations, the namespace
+# set-up job, two workers and two API processes; drives a few orders to COMPLETED through the
+# API, prints a pass/fail summary and stops everything. Options: DEPLOY_CHECK_ARGS="--keep".
+deploy-check: $(STAMP)
+	$(BIN)/python -m deploy.check $(DEPLOY_CHECK_ARGS)
 
 # The Temporal CLI and Chromium (the dashboard's browser test) are resolved first so that a
 # one-time build or install shows its progress here rather than inside the test session.

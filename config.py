@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "orders"
     # How long Temporal keeps a closed order's workflow (its history and UI page): `make run`
-    # applies it to the namespace, docker-compose.yml hands it to the Temporal server's set-up.
+    # applies it to the namespace, docker-compose.yml's temporal-setup job too.
     temporal_retention: Annotated[timedelta, BeforeValidator(parse_retention)] = timedelta(days=30)
     # Where people open the Temporal Web UI; the dashboard links every order to its page there.
     temporal_ui_url: str = "http://localhost:8233"

@@ -22,13 +22,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity, workflow
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import (
-    AddSearchAttributesRequest,
-    ListSearchAttributesRequest,
-)
 from temporalio.client import Client
-from temporalio.common import SearchAttributeIndexedValueType, WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.runtime import (
     PrometheusConfig,
     Runtime,
@@ -47,10 +42,10 @@ from activities.carriers import BuiltinCarrier, CarrierAdapter
 from activities.failures import FailureClassifier
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
+from deploy.temporal_setup import ensure_search_attributes
 from domain.notifications import DELIVERED_CHANNELS
 from logs import configure_logging
 from reconcile import keep_reconciling
-from workflows import search_attributes
 from workflows.archive import ArchiveWorkflow
 from workflows.archive_schedule import ensure_archive_schedule
 from workflows.delivery import DeliveryInput, NotificationDeliveryWorkflow, delivery_workflow_id
@@ -106,24 +101,6 @@ class ActivityLog(Interceptor):
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         return _LoggedActivityInbound(next)
-
-
-async def ensure_search_attributes(client: Client, namespace: str) -> None:
-    """Register the order search attributes on a server that does not have them yet."""
-    existing = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
-    missing = {
-        key.name: IndexedValueType.ValueType(
-            SearchAttributeIndexedValueType(key.indexed_value_type).value
-        )
-        for key in search_attributes.ALL
-        if key.name not in existing.custom_attributes
-    }
-    if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
-        )
 
 
 async def ensure_delivery_workflows(client: Client, settings: Settings) -> None:
@@ -215,6 +192,8 @@ async def connect_when_reachable(
             client = await Client.connect(
                 settings.temporal_address, namespace=settings.temporal_namespace, runtime=runtime
             )
+            # Deployments register them in their one-shot set-up job before any worker starts
+            # (then this finds nothing missing); `make run` and the tests have no such job.
             await ensure_search_attributes(client, settings.temporal_namespace)
             return client
         except (RuntimeError, RPCError) as error:
