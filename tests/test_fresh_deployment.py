@@ -1,23 +1,18 @@
 """A deployment that starts from an empty database: the first admin from the bootstrap
-command, then everything else through the API alone, up to an order COMPLETED.
-
-TODO(issue 11, stock): stock is put on the shelf directly in the database here; once goods
-receipts exist (``POST /api/v1/stock/receipts``), receive it through the API instead.
-"""
+command, then everything else through the API alone (users, customer, line, product, the
+goods received into stock), up to an order COMPLETED."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import update
 from temporalio.client import Client
 
 from activities import all_activities
 from activities.carriers import BuiltinCarrier
 from config import Settings
 from db.admin import create_admin
-from db.models import Product
 from db.session import create_session_factory
 from tests.factories import Person, World
 from tests.fresh_database import empty_database_url
@@ -102,10 +97,14 @@ async def test_an_admin_brings_an_empty_database_to_a_completed_order(
                 },
                 as_="ops",
             )
-            async with sessions.begin() as session:
-                await session.execute(
-                    update(Product).where(Product.sku == product["sku"]).values(stock_on_hand=100)
-                )
+            # A new product has nothing on the shelf: the warehouse books the goods received.
+            receipt = await created(
+                world,
+                "/stock/receipts",
+                {"sku": product["sku"], "quantity": 100, "reference": "DN-0001"},
+                as_="log",
+            )
+            assert receipt["stock"]["stock_on_hand"] == 100, receipt
 
             world.customer_id = customer["id"]
             world.sku = product["sku"]
