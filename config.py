@@ -133,7 +133,8 @@ class Settings(BaseSettings):
     # The customer rates a completed order within this long after its completion.
     feedback_window: Duration = timedelta(days=30)
     # A COMPLETED, REJECTED or CANCELLED order is archived (read-only, out of the default
-    # lists) once it has been closed this long; the archive schedule runs every ARCHIVE_EVERY
+    # lists) once it has been closed this long, and a COMPLETED one its customer has not rated
+    # not before FEEDBACK_WINDOW has passed too; the archive schedule runs every ARCHIVE_EVERY
     # and archives at most ARCHIVE_BATCH_SIZE orders per transaction.
     archive_after: PositiveDuration = timedelta(days=30)
     archive_every: PositiveDuration = timedelta(days=1)

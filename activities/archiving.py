@@ -1,10 +1,13 @@
 """Archiving closed orders: the archive workflow's writes to PostgreSQL.
 
 An order is due once it has stayed COMPLETED, REJECTED or CANCELLED (its last transition, the
-one into that status) since before the run's ``closed_before``. Each batch is one transaction
-that stamps ``archived_at`` with the run's start and appends one audit row per order, so an
-attempt retried after a crash finds those orders archived and takes the next ones; a run's
-count is read back from its stamp, whatever attempt wrote it.
+one into that status) since before the run's ``closed_before``; a COMPLETED order its customer
+has not rated waits, besides, until its feedback window has closed
+(``feedback_closed_before``), so the archiver never takes a day of the window the customer was
+promised. Each batch is one transaction that stamps ``archived_at`` with the run's start and
+appends one audit row per order, so an attempt retried after a crash finds those orders
+archived and takes the next ones; a run's count is read back from its stamp, whatever attempt
+wrote it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ SELECT o.id, o.order_no, o.status, h.at AS closed_at
  WHERE o.archived_at IS NULL
    AND o.status = ANY(:closed)
    AND h.at < :closed_before
+   AND (o.status <> 'COMPLETED' OR h.at < :feedback_closed_before
+        OR EXISTS (SELECT 1 FROM order_feedback f WHERE f.order_id = o.id))
  ORDER BY o.id
  LIMIT :batch_size
    FOR UPDATE OF o SKIP LOCKED
@@ -45,11 +50,14 @@ SELECT o.id, o.order_no, o.status, h.at AS closed_at
 @dataclass
 class ArchiveBatch:
     """Archive at most ``batch_size`` orders closed before ``closed_before`` (ISO-8601),
-    stamping them with ``archived_at`` (ISO-8601, the run's start)."""
+    stamping them with ``archived_at`` (ISO-8601, the run's start); unrated COMPLETED orders
+    only once completed before ``feedback_closed_before`` too (the run's start less
+    FEEDBACK_WINDOW; ``None``: the run's start, as for a run that did not send it)."""
 
     closed_before: str
     archived_at: str
     batch_size: int
+    feedback_closed_before: str | None = None
 
 
 @dataclass
@@ -78,6 +86,9 @@ class ArchiveActivities:
                     {
                         "closed": sorted(status.value for status in TERMINAL),
                         "closed_before": datetime.fromisoformat(batch.closed_before),
+                        "feedback_closed_before": datetime.fromisoformat(
+                            batch.feedback_closed_before or batch.archived_at
+                        ),
                         "batch_size": batch.batch_size,
                     },
                 )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activities.outbox import write_notice
 from activities.records import OrderRow
 from api.errors import Conflict, NotFound
+from api.order_records import OrderRef, ensure_not_archived
 from api.report_period import Period
 from api.schemas.feedback import (
     FeedbackCreate,
@@ -47,7 +48,7 @@ POOR_LIST_LIMIT = 100
 
 async def _order(
     session: AsyncSession, user: User, order_no: str, *, lock: bool = False
-) -> Row[int, str, str, int, str, datetime]:
+) -> Row[int, str, str, int, str, datetime, bool]:
     """The order as ``user`` may see it, with when it completed; 404 otherwise."""
     completed_at = (
         select(func.max(StatusHistory.at))
@@ -64,6 +65,7 @@ async def _order(
         Order.customer_id,
         Order.created_by,
         completed_at.label("completed_at"),
+        Order.archived_at.is_not(None).label("archived"),
     ).where(Order.order_no == order_no)
     if is_customer(user):
         query = query.where(own_customer(user, Order.customer_id))
@@ -107,8 +109,10 @@ async def give_feedback(
 ) -> FeedbackPublic:
     """Record the customer's rating of its completed order; a poor one (``POOR_RATING`` or
     less) notifies whoever entered the order and raises a ``poor_feedback`` alert, in the
-    same transaction. 404 for another customer's order, 409 when the order does not take it."""
+    same transaction. 404 for another customer's order, 409 when the order does not take it
+    (an archived order, like for every action, first)."""
     order = await _order(session, user, order_no, lock=True)
+    ensure_not_archived(OrderRef(order.order_no, order.status, order.customer_id, order.archived))
     given = await _given(session, order.id, order.order_no)
     now = datetime.now(UTC)
     refusal = feedback_refusal(

@@ -225,6 +225,41 @@ async def test_archive_after_decides_what_is_due(world: World, schedule: Any) ->
     assert await listed(world) == {open_order}
 
 
+async def test_a_completed_order_waits_for_its_feedback_window_and_then_takes_no_rating(
+    world: World, schedule: Any
+) -> None:
+    unrated, _ = await completed(world)
+    rated, _ = await completed(world)
+    given = await world.api.post(
+        f"{ORDERS}/{rated}/feedback", json={"rating": 4}, headers=world["customer"].headers
+    )
+    assert given.status_code == 201, given.text
+    for order_no in (unrated, rated):
+        await closed_days_ago(world, order_no, 40)
+
+    # Past ARCHIVE_AFTER (30 days) but inside a 60-day FEEDBACK_WINDOW: the customer may still
+    # rate the unrated order, so it stays; the rated one has nothing left to wait for.
+    await schedule(feedback_window=timedelta(days=60))
+    await run_archiving(world)
+    assert await listed(world, archived="true") == {rated}
+    assert await listed(world) == {unrated}
+
+    # With the window closed (FEEDBACK_WINDOW 30 days) it is archived, and a rating of it is
+    # refused like every other action on an archived order, writing nothing.
+    await schedule()
+    await run_archiving(world)
+    assert await listed(world, archived="true") == {rated, unrated}
+    late = await world.api.post(
+        f"{ORDERS}/{unrated}/feedback", json={"rating": 1}, headers=world["customer"].headers
+    )
+    assert late.status_code == 409, late.text
+    assert "archived" in late.json()["detail"]
+    feedback = await world.api.get(
+        f"{ORDERS}/{unrated}/feedback", headers=world["customer"].headers
+    )
+    assert feedback.status_code == 200 and feedback.json()["feedback"] is None
+
+
 async def test_schedule_is_visible_pausable_and_runs_on_demand(
     world: World, schedule: Any, temporal_client: Client
 ) -> None:

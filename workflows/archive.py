@@ -30,11 +30,13 @@ BATCH_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attemp
 
 @dataclass
 class ArchiveInput:
-    """What the schedule hands every run: ARCHIVE_AFTER and ARCHIVE_BATCH_SIZE as the worker
-    that last set up the schedule had them."""
+    """What the schedule hands every run: ARCHIVE_AFTER, ARCHIVE_BATCH_SIZE and
+    FEEDBACK_WINDOW as the worker that last set up the schedule had them (a schedule set up
+    before FEEDBACK_WINDOW was handed over sends none: 0)."""
 
     archive_after_seconds: float
     batch_size: int
+    feedback_window_seconds: float = 0.0
 
 
 @dataclass
@@ -49,10 +51,13 @@ class ArchiveWorkflow:
     async def run(self, request: ArchiveInput) -> ArchiveResult:
         started_at = workflow.now()
         closed_before = started_at - timedelta(seconds=request.archive_after_seconds)
+        # A COMPLETED order its customer may still rate is kept out until the window closes.
+        feedback_closed_before = started_at - timedelta(seconds=request.feedback_window_seconds)
         batch = ArchiveBatch(
             closed_before=closed_before.isoformat(),
             archived_at=started_at.isoformat(),
             batch_size=request.batch_size,
+            feedback_closed_before=feedback_closed_before.isoformat(),
         )
         more_left = False
         for number in range(1, MAX_BATCHES_PER_RUN + 1):

@@ -37,6 +37,7 @@ def _action(settings: Settings) -> ScheduleActionStartWorkflow:
         ArchiveInput(
             archive_after_seconds=settings.archive_after.total_seconds(),
             batch_size=settings.archive_batch_size,
+            feedback_window_seconds=settings.feedback_window.total_seconds(),
         ),
         id=ARCHIVE_WORKFLOW_ID,
         task_queue=settings.task_queue,

@@ -46,8 +46,8 @@ async def give_feedback(
     and raises a `poor_feedback` alert.
 
     403: the caller is not a customer user. 404: no such order, or another customer's.
-    409: the order is not completed, its feedback window has closed, or it was rated
-    already. 422: the body is not valid."""
+    409: the order is archived (read-only), is not completed, its feedback window has
+    closed, or it was rated already. 422: the body is not valid."""
     return await feedback.give_feedback(session, user, order_no, body, settings.feedback_window)
 
 
