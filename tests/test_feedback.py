@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from domain.feedback import feedback_refusal
 from tests.factories import World, eventually
@@ -223,3 +224,40 @@ async def test_a_poor_rating_reaches_sales_and_the_alerts_and_every_rating_the_f
     # Customers do not read the analytics.
     refused = await world.api.get(f"{API}/analytics/feedback", headers=world["customer"].headers)
     assert_error(refused, 403, "Forbidden")
+
+
+async def open_alerts(world: World) -> int:
+    """The open alerts of the test's own customer, as the order book counts them."""
+    response = await world.api.get(
+        f"{API}/analytics/overview",
+        params={"customer_id": world.customer_id},
+        headers=world["ops"].headers,
+    )
+    assert response.status_code == 200, response.text
+    count: int = response.json()["open_alerts"]
+    return count
+
+
+async def test_a_poor_rating_is_an_open_alert_for_the_feedback_window(world: World) -> None:
+    poor, good = await complete(world), await complete(world)
+    assert await open_alerts(world) == 0
+    assert (await rate(world, good, 5)).status_code == 201
+    assert await open_alerts(world) == 0
+
+    # The order is COMPLETED, yet a poor rating wants a follow-up: the order book counts it.
+    assert (await rate(world, poor, 2, comment="Late and incomplete.")).status_code == 201
+    assert await open_alerts(world) == 1
+
+    # Nothing marks it followed up, so it stops counting once FEEDBACK_WINDOW has passed
+    # since it was raised; it stays listed under GET /alerts.
+    async with world.sessions.begin() as session:
+        await session.execute(
+            text(
+                "UPDATE alerts SET at = at - make_interval(days => 31) "
+                "WHERE kind = 'poor_feedback' "
+                "AND order_id = (SELECT id FROM orders WHERE order_no = :order_no)"
+            ),
+            {"order_no": poor},
+        )
+    assert await open_alerts(world) == 0
+    assert len(await poor_feedback_alerts(world, poor)) == 1

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import analytics, feedback, overview
-from api.deps import SessionDep, require_roles
+from api.deps import SessionDep, SettingsDep, require_roles
 from api.errors import Forbidden, InvalidRequest, Unauthorized, responses
 from api.report_period import DEFAULT_DAYS, Period, check_buckets
 from api.schemas.analytics import (
@@ -144,14 +144,16 @@ async def delivery(
 
 @router.get("/overview", summary="The order book now", response_model=OverviewPublic)
 async def order_book(
-    _: Staff, session: SessionDep, customer_id: OfCustomer = None
+    _: Staff, session: SessionDep, settings: SettingsDep, customer_id: OfCustomer = None
 ) -> OverviewPublic:
     """Staff (every role but customer).
 
     The order book now: orders and value per status, the orders waiting longest and on
-    whom, escalated reviews, held orders (expired reviews, system faults) and open alerts.
-    With `customer_id`: that customer's orders, and the alerts they raised."""
-    return await overview.overview(session, customer_id)
+    whom, escalated reviews, held orders (expired reviews, system faults) and open alerts
+    (low stock now, faults and delays of open orders, and poor ratings for `FEEDBACK_WINDOW`
+    after they were given). With `customer_id`: that customer's orders, and the alerts they
+    raised."""
+    return await overview.overview(session, settings.feedback_window, customer_id)
 
 
 @router.get(
