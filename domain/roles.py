@@ -15,7 +15,11 @@ class Role(StrEnum):
     LOGISTICS = "logistics"
     CUSTOMER = "customer"
     OPS = "ops"
-    # Manages the people who sign in and the master data; acts on no order.
+    # Manages the people who sign in and the master data; acts on no order. Reads what staff
+    # read (orders, reports, stock movements, order templates and their runs) but books no
+    # stock (receipts, counts), keeps no templates or their schedules (they enter orders) and
+    # neither runs archiving nor reads ops' own views (audit, ledger check, archiving state):
+    # whoever grants rights does not also move goods, enter orders or retire them.
     ADMIN = "admin"
 
 

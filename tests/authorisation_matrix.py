@@ -128,6 +128,8 @@ MATRIX: dict[str, frozenset[str]] = {
     f"POST {API}/production-lines": MASTER_DATA,
     f"PATCH {API}/production-lines/{{code}}": MASTER_DATA,
     f"DELETE {API}/production-lines/{{code}}": MASTER_DATA,
+    # An admin manages people and master data; it moves no goods, keeps no templates and runs
+    # no archiving (domain/roles.py), though it reads what other staff read.
     f"POST {API}/stock/receipts": frozenset({"logistics", "ops"}),
     f"POST {API}/stock/adjustments": OPS,
     f"GET {API}/stock/movements": STAFF,
