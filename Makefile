@@ -57,8 +57,10 @@ chaos: $(STAMP)
 
 # The compose file's topology without Docker: Temporal Server 1.29.1 (built once with
 # `go install`, minutes) on the embedded PostgreSQL, its schemas, the migrations, the namespace
-# set-up job, two workers and two API processes; drives a few orders to COMPLETED through the
-# API, prints a pass/fail summary and stops everything. Options: DEPLOY_CHECK_ARGS="--keep".
+# set-up job, two workers and two API processes; the first admin (`python -m db.admin
+# create-admin`), then people, a customer, products and stock through the API; drives a few
+# orders to COMPLETED through the API, prints a pass/fail summary and stops everything.
+# Options: DEPLOY_CHECK_ARGS="--keep".
 deploy-check: $(STAMP)
 	$(BIN)/python -m deploy.check $(DEPLOY_CHECK_ARGS)
 

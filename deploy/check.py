@@ -6,10 +6,9 @@ script with the ``go install``-ed schema tool) -> Temporal Server 1.29.1 on that
 (visibility in a SQLite file: see deploy/temporal_local.py)
 -> the migrations -> the namespace, its retention and the search attributes (the compose
 job's module) -> two workers and two API processes, awaited with the compose healthchecks'
-own code -> a few orders driven to COMPLETED through the API.
-
-The orders' master data (users, a customer, products, stock) is written straight into the
-database, as ``make chaos`` does: there are no API endpoints for it yet.
+own code -> the first admin (``python -m db.admin create-admin``) -> the people, a customer,
+products and their stock through the API (deploy/first_data.py) -> a few orders driven to
+COMPLETED through the API. Nothing is written to the product's database directly.
 """
 
 from __future__ import annotations
@@ -29,18 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
-from bench.setup_data import BENCH_PASSWORD, STOCK_SKU, hash_bench_password, prepare_bench_data
-from chaos.client import ChaosClient
+from bench.setup_data import STOCK_SKU
+from chaos.client import API, ChaosClient
 from chaos.scripts import Plan, new_run_id, run_script
 from chaos.stack import CARRIER_SECRET, Part, Postgres, product_settings
-from db.models import User
-from deploy import health
+from deploy import first_data, health
 from deploy.temporal_local import (
     ServerConfig,
     TemporalBuildError,
@@ -248,38 +244,34 @@ async def namespace_is_prepared(deployment: Deployment, client: Client) -> bool:
     )
 
 
-OPS_USER = "deploy-check-ops"
-
-
-async def ensure_ops_user(database_url: str) -> None:
-    """The ops person who resumes an order a step put on hold for good (as ``make chaos``)."""
-    engine = create_async_engine(database_url)
-    try:
-        async with async_sessionmaker(engine).begin() as session:
-            if await session.scalar(select(User.id).where(User.username == OPS_USER)) is None:
-                session.add(
-                    User(
-                        username=OPS_USER,
-                        full_name="Deploy-check ops",
-                        password_hash=hash_bench_password(),
-                        roles=["ops"],
-                        active=True,
-                    )
-                )
-    finally:
-        await engine.dispose()
-
-
 async def drive_orders(deployment: Deployment, client: Client) -> None:
     run_id = new_run_id()
-    restock = sum(plan.quantity for plan in PLANS if plan.sku == STOCK_SKU)
-    data = await prepare_bench_data(deployment.env["DATABASE_URL"], run_id, restock)
-    await ensure_ops_user(deployment.env["DATABASE_URL"])
+    receive = sum(plan.quantity for plan in PLANS if plan.sku == STOCK_SKU)
+    password = first_data.new_password()
+    for attempt in ("created", "run again, unchanged"):
+        bootstrap = await asyncio.to_thread(
+            first_data.create_first_admin, deployment.env, password, deployment.log("db.admin")
+        )
+        if not deployment.record(
+            f"first admin {attempt} (python -m db.admin create-admin)", bootstrap
+        ):
+            return
     placed: dict[str, Plan] = {}
     failures: list[str] = []
     async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)) as http:
         api = ChaosClient(http, deployment.env["API_URLS"].split(), CARRIER_SECRET)
-        await api.sign_in({**data.usernames, "ops": OPS_USER}, BENCH_PASSWORD)
+        try:
+            data = await first_data.create_through_api(api, password, run_id, receive)
+        except first_data.FirstDataFailure as refused:
+            deployment.record(
+                "people, customer, products and stock made through the API", False, str(refused)
+            )
+            return
+        deployment.record(
+            "people, customer, products and stock made through the API",
+            True,
+            f"{len(data.usernames)} people by the admin, {data.stock_on_hand} units received",
+        )
 
         async def one(plan: Plan) -> None:
             try:
@@ -289,10 +281,16 @@ async def drive_orders(deployment: Deployment, client: Client) -> None:
 
         await asyncio.gather(*(one(plan) for plan in PLANS))
         completed = [no for no in placed if (await api.get_order(no))["status"] == "COMPLETED"]
+        ledger = await api.send("ledger", "GET", f"{API}/stock/ledger-check", role="ops")
     deployment.record(
         f"{len(PLANS)} orders driven to COMPLETED through the two APIs",
         len(completed) == len(PLANS) and not failures,
         ", ".join(sorted(completed)) + ("; " + "; ".join(failures) if failures else ""),
+    )
+
+    balanced = ledger.status_code == 200 and ledger.json()["balanced"] is True
+    deployment.record(
+        "stock ledger balanced (GET /stock/ledger-check)", balanced, "" if balanced else ledger.text
     )
 
     async def visible() -> bool:
