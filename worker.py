@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
@@ -40,6 +40,7 @@ from temporalio.worker import (
 from activities import all_activities
 from activities.carriers import BuiltinCarrier, CarrierAdapter
 from activities.failures import FailureClassifier
+from api.scheduled_entry import ScheduledEntryActivities
 from config import InsecureSettings, Settings, get_settings
 from db.session import create_engine, create_session_factory
 from deploy.temporal_setup import ensure_search_attributes
@@ -157,6 +158,15 @@ def build_worker(
     )
 
 
+def worker_activities(
+    sessions: async_sessionmaker[AsyncSession], carrier: CarrierAdapter, settings: Settings
+) -> list[Callable[..., Any]]:
+    """Every activity the worker runs: the workflows' own and the API's order entry, which a
+    template's scheduled run calls by name."""
+    entry = ScheduledEntryActivities(sessions, settings)
+    return [*all_activities(sessions, carrier, settings), entry.enter_order]
+
+
 def carrier_for(settings: Settings) -> CarrierAdapter:
     if settings.carrier == "simulator":
         from activities.carriers import SimulatedCarrier
@@ -223,7 +233,7 @@ async def main() -> None:
         return
     engine = worker_engine(settings)
     sessions = create_session_factory(engine)
-    activities = all_activities(sessions, carrier_for(settings), settings)
+    activities = worker_activities(sessions, carrier_for(settings), settings)
     try:
         async with build_worker(client, settings, activities):
             await ensure_delivery_workflows(client, settings)

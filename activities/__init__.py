@@ -31,15 +31,16 @@ from config import Settings
 def all_activities(
     sessions: async_sessionmaker[AsyncSession], carrier: CarrierAdapter, settings: Settings
 ) -> list[Callable[..., Any]]:
-    """Every activity the worker runs, bound to one session factory, one carrier and the
-    settings that say where e-mail goes."""
+    """The workflows' activities, bound to one session factory, one carrier and the settings
+    that say where e-mail goes (the worker adds the API's ``enter_order``:
+    ``worker.worker_activities``)."""
     orders = OrderActivities(sessions)
     review = ReviewActivities(sessions)
     stock = StockActivities(sessions)
     production = ProductionActivities(sessions)
     logistics = LogisticsActivities(sessions, carrier)
     notifications = NotificationActivities(sessions, settings)
-    recurring = RecurringOrderActivities(sessions, settings)
+    recurring = RecurringOrderActivities(sessions)
     archiving = ArchiveActivities(sessions)
     return [
         orders.record_transition,
@@ -64,7 +65,6 @@ def all_activities(
         notifications.deliver,
         notifications.record_failure,
         recurring.plan_run,
-        recurring.enter_order,
         archiving.archive_batch,
         archiving.record_run,
     ]

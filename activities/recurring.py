@@ -3,10 +3,10 @@
 Planning reads the template and decides whether the run can enter an order: a customer, a
 product or an owner no longer active skips the run, recorded with its reason (a
 ``template_runs`` row the API lists, and an alert). The plan, kept in the run's history, is
-what gets entered, however often entering is retried. Entering goes through
-``api.services.create_order``, the path of a person's ``POST /orders``: the same checks, the
-same order workflow, and an idempotency key named after the run's scheduled time, so a retried
-run finds the order it already entered instead of entering another.
+what gets entered, however often entering is retried. Entering is the API's own service
+(``api/scheduled_entry.py``, the path of a person's ``POST /orders``), with an idempotency key
+named after the run's scheduled time, so a retried run finds the order it already entered
+instead of entering another.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from temporalio import activity
 
-from config import Settings
 from db.models import Alert, Customer, OrderTemplate, Product, TemplateRun, User
 
 ENTERED, SKIPPED, FAILED = "entered", "skipped", "failed"
@@ -117,9 +116,8 @@ async def why_not(session: AsyncSession, template: OrderTemplate) -> str | None:
 
 
 class RecurringOrderActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
-        self.settings = settings
 
     @activity.defn
     async def plan_run(self, run: RunRequest) -> RunOutcome:
@@ -149,40 +147,3 @@ class RecurringOrderActivities:
                     lines=[PlannedLine(line.sku, line.quantity) for line in template.lines],
                 ),
             )
-
-    @activity.defn
-    async def enter_order(self, plan: EntryPlan) -> RunOutcome:
-        # The API's service, imported here: the worker's other activities need no FastAPI.
-        from api import order_limits, schemas, services
-        from api.errors import AppError
-
-        scheduled_at = datetime.fromisoformat(plan.scheduled_at)
-        body = schemas.NewOrder(
-            customer_id=plan.customer_id,
-            lines=[
-                schemas.OrderLineCreate(sku=line.sku, quantity=line.quantity) for line in plan.lines
-            ],
-        )
-        key = idempotency_key(plan.template_id, scheduled_at)
-        async with self.sessions() as session:
-            owner = (await session.scalars(select(User).where(User.username == plan.owner))).one()
-            try:
-                await order_limits.ensure_total_fits(session, body)
-                order, _ = await services.create_order(
-                    session,
-                    activity.client(),
-                    self.settings,
-                    owner,
-                    body,
-                    key,
-                    reason=f"order entered by the schedule of order template {plan.template_id}",
-                )
-                order_no, outcome, reason = order.order_no, ENTERED, None
-            except AppError as refusal:
-                await session.rollback()
-                order_no, outcome, reason = None, FAILED, refusal.detail
-        async with self.sessions.begin() as session:
-            await record_run(
-                session, plan.template_id, scheduled_at, outcome, order_no=order_no, reason=reason
-            )
-        return RunOutcome(outcome, reason=reason, order_no=order_no)

@@ -1,5 +1,6 @@
 """Query parameters several lists share, bounded like everything else a caller sends, and the
-filters and sort of the order list (``GET /orders`` and its CSV export take the same ones)."""
+filters and sort of the order list (``GET /orders`` and its CSV export take the same ones),
+and the Idempotency-Key header of an order entry."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import Query
+from fastapi import Header, Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, model_validator
 from pydantic.functional_validators import AfterValidator
 
@@ -115,3 +116,17 @@ class OrderListQuery(BaseModel):
 
 
 OrderListParams = Annotated[OrderListQuery, Query()]
+
+# The header that makes entering an order safe to retry.
+IdempotencyKey = Annotated[
+    SingleLine | None,
+    Header(
+        max_length=200,
+        description="A string the client makes up for this order, e.g. a UUID. The same "
+        "request sent again by the same user with the same key answers with the order the "
+        "first one entered (header `Idempotent-Replayed: true`) instead of entering it "
+        "twice, so it is safe to retry after a timeout; the same key with another body "
+        "answers 422.",
+        examples=["7d9f8a5e-3c1b-4f7e-9a51-2f0c6d1e8b42"],
+    ),
+]

@@ -17,6 +17,7 @@ DEMO_USERS: list[tuple[str, str]] = [
     ("log1", "logistics"),
     ("ops1", "ops"),
     ("acme", "customer ACME"),
+    ("admin1", "admin: users and master data"),
 ]
 
 

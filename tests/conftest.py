@@ -27,7 +27,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities import all_activities
 from activities.carriers import BuiltinCarrier
 from api.app import create_app
 from config import Settings
@@ -37,7 +36,7 @@ from devstack.postgres import ensure_postgres
 from devstack.temporal_cli import ensure_temporal_cli
 from tests.factories import World, make_world
 from tests.mail import Mailbox, free_port
-from worker import build_worker, ensure_delivery_workflows, worker_engine
+from worker import build_worker, ensure_delivery_workflows, worker_activities, worker_engine
 from workflows import search_attributes
 
 LONG = timedelta(hours=1)
@@ -113,7 +112,7 @@ def settings(database_url: str, mailbox: Mailbox) -> Settings:
 @pytest.fixture(scope="session")
 async def worker(temporal_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Worker]:
     engine = worker_engine(settings)
-    activities = all_activities(create_session_factory(engine), BuiltinCarrier(), settings)
+    activities = worker_activities(create_session_factory(engine), BuiltinCarrier(), settings)
     worker = build_worker(temporal_env.client, settings, activities)
     async with worker:
         await ensure_delivery_workflows(temporal_env.client, settings)

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from activities import all_activities
 from activities.carriers import SimulatedCarrier
 from api.app import create_app as create_api
 from carrier_sim.app import create_app as create_simulator
@@ -28,7 +27,7 @@ from db.models import Product, StatusHistory
 from tests.conftest import WorkerProcesses
 from tests.factories import World, eventually
 from tests.live import serve
-from worker import build_worker
+from worker import build_worker, worker_activities
 from workflows.messages import workflow_id_for
 
 # Tracking events every half second: a delivery takes a couple of seconds.
@@ -78,7 +77,7 @@ async def carrier_stack(
 async def in_process_worker(
     world: World, settings: Settings, temporal_client: Client, stack: CarrierStack
 ) -> AsyncIterator[None]:
-    activities = all_activities(world.sessions, SimulatedCarrier(stack.simulator_url), settings)
+    activities = worker_activities(world.sessions, SimulatedCarrier(stack.simulator_url), settings)
     async with build_worker(temporal_client, settings, activities, task_queue=stack.task_queue):
         yield
 

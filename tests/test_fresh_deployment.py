@@ -9,14 +9,13 @@ from typing import Any
 
 from temporalio.client import Client
 
-from activities import all_activities
 from activities.carriers import BuiltinCarrier
 from config import Settings
 from db.admin import create_admin
 from db.session import create_session_factory
 from tests.factories import Person, World
 from tests.fresh_database import empty_database_url
-from worker import build_worker, worker_engine
+from worker import build_worker, worker_activities, worker_engine
 
 __all__ = ["empty_database_url"]  # a fixture, used by name
 
@@ -53,7 +52,9 @@ async def test_an_admin_brings_an_empty_database_to_a_completed_order(
     sessions = create_session_factory(engine)
     async with sessions.begin() as session:
         assert await create_admin(session, "root", "Administrator", PASSWORD)
-    worker = build_worker(temporal_client, fresh, all_activities(sessions, BuiltinCarrier(), fresh))
+    worker = build_worker(
+        temporal_client, fresh, worker_activities(sessions, BuiltinCarrier(), fresh)
+    )
     try:
         async with (
             worker,

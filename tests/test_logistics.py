@@ -187,3 +187,20 @@ async def test_logistics_may_post_tracking_without_a_signature(world: World) -> 
     assert_error(refused, 403, "Forbidden")
     order = await eventually(lambda: world.order(order_no), lambda o: len(timeline(o)) == 1)
     assert order["status"] == "SHIPPED"
+
+
+async def test_a_closed_order_takes_no_tracking_events_and_says_so(world: World) -> None:
+    order_no, tracking_no = await world.shipped_order()
+    delivered = await world.carrier_event(tracking_no, "delivered")
+    assert delivered.status_code == 202, delivered.text
+    await world.wait_for(order_no, "DELIVERED")
+    confirmed = await world.act(order_no, "confirm-delivery", as_="customer")
+    assert confirmed.status_code == 200, confirmed.text
+    await world.wait_for(order_no, "COMPLETED")
+
+    late = await world.carrier_event(tracking_no, "in_transit")
+
+    refused = assert_error(late, 409, "Conflict")
+    assert refused["detail"] == f"order {order_no} is COMPLETED: a closed order takes no events"
+    order = await world.order(order_no)
+    assert [status for status, _ in timeline(order)] == ["delivered"]

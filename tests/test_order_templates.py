@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment
 
 from activities.recurring import RecurringOrderActivities, RunRequest
+from api.scheduled_entry import ScheduledEntryActivities
 from api.template_schedules import schedule_id
 from db.models import Customer
 from tests.factories import World, eventually
@@ -284,13 +285,14 @@ async def test_a_run_retried_for_the_same_scheduled_time_enters_its_order_once(
     after the scheduled time finds the order the first attempt entered."""
     customer_id = await world.add_customer()
     template = await make_template(world, customer_id=customer_id)
-    activities = RecurringOrderActivities(world.sessions, world.settings)
+    activities = RecurringOrderActivities(world.sessions)
+    entry = ScheduledEntryActivities(world.sessions, world.settings)
     env = ActivityEnvironment(client=temporal_client)
     due = "2026-12-01T06:00:00+00:00"
     planned = await env.run(activities.plan_run, RunRequest(template["id"], due))
     assert planned.plan is not None, planned
-    first = await env.run(activities.enter_order, planned.plan)
-    again = await env.run(activities.enter_order, planned.plan)
+    first = await env.run(entry.enter_order, planned.plan)
+    again = await env.run(entry.enter_order, planned.plan)
     assert first.outcome == again.outcome == "entered"
     assert first.order_no == again.order_no
     assert await world.order_nos(customer_id) == [first.order_no]

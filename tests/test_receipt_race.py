@@ -18,14 +18,13 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from activities import all_activities
 from activities.carriers import BuiltinCarrier
 from config import Settings
 from db.models import StatusHistory
 from db.session import create_session_factory
 from tests.factories import World, eventually
 from tests.test_lifecycle import ship_and_deliver
-from worker import build_worker, worker_engine
+from worker import build_worker, worker_activities, worker_engine
 from workflows.messages import workflow_id_for
 
 AUTO_CONFIRM = timedelta(seconds=2)
@@ -36,7 +35,7 @@ async def test_confirmation_arriving_with_the_timer_completes_the_order_once(
 ) -> None:
     task_queue = f"orders-race-{uuid.uuid4().hex[:8]}"
     engine = worker_engine(settings)
-    activities = all_activities(create_session_factory(engine), BuiltinCarrier(), settings)
+    activities = worker_activities(create_session_factory(engine), BuiltinCarrier(), settings)
 
     def new_worker() -> Worker:
         return build_worker(temporal_client, settings, activities, task_queue=task_queue)

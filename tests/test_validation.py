@@ -9,11 +9,10 @@ from typing import Any
 
 from temporalio.client import Client
 
-from activities import all_activities
 from activities.carriers import BuiltinCarrier
 from config import Settings
 from tests.factories import World
-from worker import build_worker
+from worker import build_worker, worker_activities
 from workflows import search_attributes as sa
 from workflows.messages import workflow_id_for
 
@@ -183,6 +182,6 @@ async def test_an_order_entered_while_no_worker_runs_is_kept_and_validated_later
     assert [h["to_status"] for h in order["history"]] == ["CREATED"]
 
     # Once a worker polls the queue the order goes on, with no one asking again.
-    activities = all_activities(world.sessions, BuiltinCarrier(), settings)
+    activities = worker_activities(world.sessions, BuiltinCarrier(), settings)
     async with build_worker(temporal_client, settings, activities, task_queue=queue):
         await world.wait_for(order["order_no"], "UNDER_REVIEW")

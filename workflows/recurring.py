@@ -52,9 +52,11 @@ class RecurringOrderWorkflow:
         )
         if planned.plan is None:
             return planned
-        entered: RunOutcome = await workflow.execute_activity_method(
-            RecurringOrderActivities.enter_order,
+        # Named, not imported: entering is the API's service (api/scheduled_entry.py).
+        entered: RunOutcome = await workflow.execute_activity(
+            "enter_order",
             planned.plan,
+            result_type=RunOutcome,
             start_to_close_timeout=ENTER_TIMEOUT,
             retry_policy=RETRY,
         )

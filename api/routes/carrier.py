@@ -19,6 +19,7 @@ from api.errors import (
 )
 from domain.roles import Role
 from domain.signatures import timestamped_signature_refusal
+from domain.statuses import TERMINAL, OrderStatus
 from workflows.messages import CarrierUpdate
 from workflows.order import OrderWorkflow
 
@@ -102,6 +103,8 @@ async def carrier_event(
         raise Conflict(
             f"order {order.order_no} is archived ({order.status}): its tracking takes no events"
         )
+    if OrderStatus(order.status) in TERMINAL:
+        raise Conflict(f"order {order.order_no} is {order.status}: a closed order takes no events")
     if not services.takes_tracking_events(order):
         raise Conflict(
             f"order {order.order_no} is {order.status}: tracking events are taken once the "

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
 from api import (
     delegations,
@@ -29,8 +29,8 @@ from api.errors import (
     Unavailable,
     responses,
 )
-from api.params import Cursor, OrderListParams, PageLimit
-from api.schemas.types import OrderNo, SingleLine
+from api.params import Cursor, IdempotencyKey, OrderListParams, PageLimit
+from api.schemas.types import OrderNo
 from db.models import User
 from domain.roles import APPROVER_ROLES, Role
 from logs import bind_order_no
@@ -81,18 +81,7 @@ async def create_order(
     temporal: TemporalDep,
     settings: SettingsDep,
     response: Response,
-    idempotency_key: Annotated[
-        SingleLine | None,
-        Header(
-            max_length=200,
-            description="A string the client makes up for this order, e.g. a UUID. The same "
-            "request sent again by the same user with the same key answers with the order the "
-            "first one entered (header `Idempotent-Replayed: true`) instead of entering it "
-            "twice, so it is safe to retry after a timeout; the same key with another body "
-            "answers 422.",
-            examples=["7d9f8a5e-3c1b-4f7e-9a51-2f0c6d1e8b42"],
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> schemas.OrderView:
     """Sales. Enters the order for a customer and starts its workflow: it is validated
     (customer active, credit limit, products known) and goes to review, or is rejected
