@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.amendments import AmendmentActivities
 from activities.archiving import ArchiveActivities
 from activities.carriers import CarrierAdapter
 from activities.logistics import LogisticsActivities
@@ -42,6 +43,7 @@ def all_activities(
     notifications = NotificationActivities(sessions, settings)
     recurring = RecurringOrderActivities(sessions)
     archiving = ArchiveActivities(sessions)
+    amendments = AmendmentActivities(sessions)
     return [
         orders.record_transition,
         orders.record_fault,
@@ -49,6 +51,8 @@ def all_activities(
         review.record_decision,
         review.record_review_notice,
         review.close_review,
+        amendments.plan_amendment,
+        amendments.record_amendment,
         stock.reserve_stock,
         stock.release_stock,
         production.plan_production,

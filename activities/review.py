@@ -58,7 +58,7 @@ async def plan_review(session: AsyncSession, order: Order) -> ReviewPlan:
             )
         ).one()
         document = PolicyDocument.model_validate({"rules": policy.rules})
-        rule = rule_for(document, await _order_facts(session, order))
+        rule = rule_for(document, await order_facts(session, order))
         order.policy_version = policy.version
         order.policy_rule = rule.name
         for number, level in enumerate(rule.levels, start=1):
@@ -97,7 +97,7 @@ async def plan_review(session: AsyncSession, order: Order) -> ReviewPlan:
     )
 
 
-async def _order_facts(session: AsyncSession, order: Order) -> OrderFacts:
+async def order_facts(session: AsyncSession, order: Order) -> OrderFacts:
     """What the policy's conditions look at: total, largest discount, customer risk, and the
     categories of the products ordered."""
     # The discount is measured against the price list of the order's entry day, the price
@@ -162,8 +162,11 @@ class ReviewActivities:
                     decision=record.decision,
                     comment=record.comment,
                     at=record.at,
+                    opening=record.opening,
                 )
-                .on_conflict_do_nothing(index_elements=["order_id", "level", "decided_by"])
+                .on_conflict_do_nothing(
+                    index_elements=["order_id", "level", "opening", "decided_by"]
+                )
                 .returning(Decision.id)
             )
             await session.execute(

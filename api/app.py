@@ -16,6 +16,7 @@ from api.metrics import ApiMetrics
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, bind_path_order
 from api.openapi import install_openapi
 from api.routes import (
+    amendments,
     analytics,
     archiving,
     audit,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         auth,
         reference,
         orders,
+        amendments,
         feedback,
         order_export,
         order_templates,

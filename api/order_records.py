@@ -132,7 +132,7 @@ _ORDER_DETAIL = text(
 SELECT
   o.order_no, o.status, o.held_from, o.customer_id, o.total::text AS total, o.currency,
   o.created_by, o.created_at, o.rejection_reasons, o.policy_version, o.policy_rule,
-  o.requested_delivery_date, o.archived_at,
+  o.requested_delivery_date, o.archived_at, o.version, o.notes,
   (SELECT coalesce(json_agg(json_build_object(
             'line_no', l.line_no, 'sku', l.sku, 'quantity', l.quantity,
             'unit_price', l.unit_price::text, 'amount', l.amount::text,
@@ -142,13 +142,13 @@ SELECT
   (SELECT coalesce(json_agg(json_build_object(
             'level', r.level, 'role', r.role, 'status', r.status, 'escalated', r.escalated,
             'escalated_to', r.escalated_to, 'quorum', r.quorum, 'opened_at', r.opened_at,
-            'decided_at', r.decided_at)
+            'decided_at', r.decided_at, 'opening', r.opening)
           ORDER BY r.level), '[]')
      FROM review_levels r WHERE r.order_id = o.id) AS levels,
   (SELECT coalesce(json_agg(json_build_object(
             'level', d.level, 'by', d.decided_by, 'on_behalf_of', d.on_behalf_of,
             'acting_role', d.acting_role, 'decision', d.decision, 'comment', d.comment,
-            'at', d.at)
+            'at', d.at, 'opening', d.opening)
           ORDER BY d.at, d.id), '[]')
      FROM decisions d WHERE d.order_id = o.id) AS decisions,
   (SELECT coalesce(json_agg(json_build_object(
@@ -227,6 +227,8 @@ async def order_detail(session: AsyncSession, viewer: Viewer, order_no: str) -> 
             **_shown_to_all(row),
             "created_by": row["created_by"],
             "rejection_reasons": row["rejection_reasons"],
+            "version": row["version"],
+            "notes": row["notes"],
             "review": _review_section(row),
             "production": _production_section(row["work_orders"]),
             "production_records": row["production_records"],

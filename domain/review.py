@@ -47,6 +47,10 @@ class LevelState:
     # The running round: when its clocks started and how many reminders it sent.
     round_started_at: datetime | None = None
     round_reminders: int = 0
+    # 1, then one more each time an amendment re-opened the level; the decisions it set
+    # aside then, which still count for separation of duties on the other levels.
+    opening: int = 1
+    earlier: list[DecisionState] = field(default_factory=list)
 
     def deciders(self) -> list[str]:
         """The roles that may decide the level: its own, and the one it escalated to."""
@@ -112,7 +116,9 @@ def check_decision(
     if created_by in people:
         raise forbidden("the person who entered an order may not approve it")
     for other in levels:
-        for earlier in other.decisions:
+        # Who decided this level before an amendment re-opened it may decide it again.
+        taken = other.decisions + (other.earlier if other is not level else [])
+        for earlier in taken:
             both = people & {earlier.by, earlier.on_behalf_of}
             if both:
                 who = " for ".join(sorted(both))

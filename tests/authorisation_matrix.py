@@ -78,6 +78,8 @@ MATRIX: dict[str, frozenset[str]] = {
     # A customer only for its own orders: see the isolation test.
     f"GET {API}/orders/{{order_no}}": ANY_USER,
     f"GET {API}/orders/{{order_no}}/history": ANY_USER,
+    f"GET {API}/orders/{{order_no}}/versions": ANY_USER,
+    f"POST {API}/orders/{{order_no}}/amendments": frozenset({"sales"}),
     # The level's own role (or the one it escalated to) is then checked by the workflow.
     f"POST {API}/orders/{{order_no}}/decisions": APPROVERS,
     f"POST {API}/orders/{{order_no}}/cancel": frozenset({"sales", "ops"}),
@@ -162,6 +164,7 @@ PUBLIC = frozenset(
 ADMITTED_STATUS: dict[str, int] = {
     f"POST {API}/orders": 201,
     f"POST {API}/orders/{{order_no}}/decisions": 409,
+    f"POST {API}/orders/{{order_no}}/amendments": 409,
     f"POST {API}/orders/{{order_no}}/cancel": 409,
     f"POST {API}/orders/{{order_no}}/hold": 409,
     f"POST {API}/orders/{{order_no}}/resume": 409,
@@ -319,6 +322,8 @@ class Walk:
                 return {"customer_id": self.world.customer_id, "lines": [line]}
             case "POST", "decisions":
                 return {"decision": "approve"}
+            case "POST", "amendments":
+                return {"reason": "authorisation walk", "notes": "authorisation walk"}
             case "POST", "cancel" | "hold" | "resume":
                 return {"reason": "authorisation walk"}
             case "POST", "feedback":

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from activities.amendments import AmendmentChanges
 from activities.inputs import StockAllocation
 from domain.production import StepState, WorkOrderState
 from domain.review import DecisionState, LevelState
@@ -18,6 +19,8 @@ __all__ = [
     "TASK_QUEUE",
     "ActionRequest",
     "Actor",
+    "AmendmentChanges",
+    "AmendmentRequest",
     "CarrierUpdate",
     "DecisionRequest",
     "DecisionState",
@@ -98,6 +101,13 @@ class CarrierUpdate:
 
 
 @dataclass
+class AmendmentRequest:
+    actor: Actor
+    reason: str
+    changes: AmendmentChanges
+
+
+@dataclass
 class UpdateAck:
     """What an update answers: the request took effect and PostgreSQL shows it, so the
     caller reads the order from there."""
@@ -143,6 +153,8 @@ class OrderState:
     compensations: list[str] = field(default_factory=list)
     # The workflow's own count of transitions: each one's key in PostgreSQL.
     transition_seq: int = 0
+    # 1 as entered; each amendment makes the next version.
+    version: int = 1
 
 
 @dataclass

@@ -169,7 +169,7 @@ async def get_history(
     return await order_records.order_history(session, user, order)
 
 
-async def _update_and_show(
+async def update_and_show(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
@@ -225,7 +225,7 @@ async def decide(
             session, user.username, datetime.now(UTC)
         ),
     )
-    return await _update_and_show(
+    return await update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.decide, request
     )
 
@@ -250,7 +250,7 @@ async def cancel(
     settings: SettingsDep,
 ) -> schemas.OrderView:
     request = ActionRequest(services.actor_of(user), body.reason)
-    return await _update_and_show(
+    return await update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.cancel, request
     )
 
@@ -274,7 +274,7 @@ async def hold(
     settings: SettingsDep,
 ) -> schemas.OrderView:
     request = ActionRequest(services.actor_of(user), body.reason)
-    return await _update_and_show(
+    return await update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.hold, request
     )
 
@@ -298,7 +298,7 @@ async def resume(
     settings: SettingsDep,
 ) -> schemas.OrderView:
     request = ActionRequest(services.actor_of(user), body.reason)
-    return await _update_and_show(
+    return await update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.resume, request
     )
 
@@ -333,7 +333,7 @@ async def report_production(
         note=body.note,
         work_order_no=body.work_order_no,
     )
-    return await _update_and_show(
+    return await update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.report_production, report
     )
 
@@ -356,7 +356,7 @@ async def dispatch(
     settings: SettingsDep,
 ) -> schemas.OrderView:
     request = ActionRequest(services.actor_of(user), "handed to the carrier")
-    return await _update_and_show(
+    return await update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.dispatch, request
     )
 
@@ -380,7 +380,7 @@ async def confirm_delivery(
     settings: SettingsDep,
 ) -> schemas.OrderView:
     request = ActionRequest(services.actor_of(user), "receipt confirmed")
-    return await _update_and_show(
+    return await update_and_show(
         session,
         temporal,
         settings,

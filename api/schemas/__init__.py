@@ -7,6 +7,7 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.auth`: the token and the signed-in user;
 * :mod:`api.schemas.reference`: order statuses, customers, products;
 * :mod:`api.schemas.orders`: entering an order and reading it;
+* :mod:`api.schemas.amendments`: amending an order, and its versions;
 * :mod:`api.schemas.customer`: the customer's view of its orders, and the shapes an order
   endpoint answers in (staff or customer);
 * :mod:`api.schemas.order_lists`: orders as the order list and its CSV export show them;
@@ -21,6 +22,12 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.types`: the bounded types every input is made of.
 """
 
+from api.schemas.amendments import (
+    AmendmentCreate,
+    FieldChangePublic,
+    LineChangeCreate,
+    OrderVersionPublic,
+)
 from api.schemas.approvals import (
     CustomerHistoryPublic,
     DecisionCreate,
@@ -100,6 +107,7 @@ from api.schemas.templates import (
 __all__ = [
     "Accepted",
     "AlertPublic",
+    "AmendmentCreate",
     "AuditEntryPublic",
     "AuditVerification",
     "CarrierEventCreate",
@@ -115,8 +123,10 @@ __all__ = [
     "DecisionPublic",
     "DelegationCreate",
     "DelegationPublic",
+    "FieldChangePublic",
     "HistoryPageView",
     "HistoryPublic",
+    "LineChangeCreate",
     "MonthlySchedule",
     "NewOrder",
     "NotificationPublic",
@@ -132,6 +142,7 @@ __all__ = [
     "OrderTemplateCreate",
     "OrderTemplatePublic",
     "OrderTemplateUpdate",
+    "OrderVersionPublic",
     "OrderView",
     "Page",
     "PendingApprovalPublic",

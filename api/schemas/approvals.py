@@ -29,6 +29,11 @@ class DecisionPublic(BaseModel):
     decision: str
     comment: str | None
     at: datetime
+    opening: int = Field(
+        default=1,
+        description="The level's opening the decision was for: a decision of an earlier "
+        "opening was set aside when an amendment re-opened the level.",
+    )
 
 
 class ReviewNoticeFiring(BaseModel):
@@ -54,6 +59,9 @@ class ReviewLevelPublic(BaseModel):
     quorum: int = 1
     opened_at: datetime | None
     decided_at: datetime | None
+    opening: int = Field(
+        default=1, description="1, then one more each time an amendment re-opened the level."
+    )
     decisions: list[DecisionPublic]
     notices: list[ReviewNoticeFiring] = []
 

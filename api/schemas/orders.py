@@ -159,6 +159,10 @@ class OrderPublic(OrderSummary):
 
     lines: list[OrderLinePublic]
     rejection_reasons: list[str]
+    version: int = Field(
+        default=1, description="1 as entered; each amendment makes the next (`.../versions`)."
+    )
+    notes: str | None = Field(default=None, description="Notes for everyone handling the order.")
     review: ReviewPublic | None
     production: ProductionPublic | None
     production_records: list[ProductionRecordPublic]

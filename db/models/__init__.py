@@ -34,7 +34,7 @@ from db.models.fulfilment import (
     WorkOrderStep,
 )
 from db.models.notifications import Notification, WebhookSubscription
-from db.models.orders import Order, OrderLine, StatusHistory
+from db.models.orders import Order, OrderLine, OrderVersion, StatusHistory
 from db.models.reference import (
     Customer,
     Product,
@@ -63,6 +63,7 @@ __all__ = [
     "OrderLine",
     "OrderTemplate",
     "OrderTemplateLine",
+    "OrderVersion",
     "Product",
     "ProductPrice",
     "ProductionEvent",

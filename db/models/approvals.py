@@ -77,12 +77,15 @@ class ReviewLevel(Base):
     # When the level became the one waiting for decisions: where its turnaround starts.
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # 1, then one more each time an amendment re-opens the level; its decisions carry it.
+    opening: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Decision(Base):
     __tablename__ = "decisions"
     __table_args__ = (
-        UniqueConstraint("order_id", "level", "decided_by"),
+        # A level an amendment re-opened is decided again: its next opening.
+        UniqueConstraint("order_id", "level", "opening", "decided_by"),
         Index(
             "ix_decisions_at",
             "at",
@@ -98,6 +101,7 @@ class Decision(Base):
     on_behalf_of: Mapped[str | None] = mapped_column(String(64))
     acting_role: Mapped[str] = mapped_column(String(32))
     decision: Mapped[str] = mapped_column(String(16))
+    opening: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     comment: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     Computed,
@@ -55,6 +56,10 @@ class Order(Base):
     policy_rule: Mapped[str | None] = mapped_column(String(100))
     # The day the customer wants the goods; on-time delivery is measured against it.
     requested_delivery_date: Mapped[date | None] = mapped_column(Date)
+    # Free text for everyone handling the order; an amendment may change it.
+    notes: Mapped[str | None] = mapped_column(Text)
+    # 1 as entered; each amendment makes the next version (``OrderVersion``).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # When the archive run archived the order (closed long enough ago); null while it is not.
     # An archived order is read-only and left out of the default order lists.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -101,6 +106,27 @@ class OrderLine(Base):
     produce_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderVersion(Base):
+    """One amendment: the version it made, who and why, the field-level diff and what it did
+    to the review. Version 1 is the order as entered and has no row."""
+
+    __tablename__ = "order_versions"
+    __table_args__ = (UniqueConstraint("order_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    amended_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    # [{"field": "lines[2].quantity", "before": 5, "after": 8}, ...]
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    total_before: Mapped[Decimal | None] = mapped_column(Money)
+    total_after: Mapped[Decimal | None] = mapped_column(Money)
+    # The rule and each level of the amended review: kept, or to decide again, and why.
+    review: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class StatusHistory(Base):

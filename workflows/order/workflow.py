@@ -24,6 +24,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     # The modules whose dataclasses make up the order's state, imported here so that the
     # sandbox can resolve their type hints when it decodes a continued run's input.
+    import activities.amendments
     import activities.inputs  # noqa: F401
     import domain.production
     import domain.review  # noqa: F401
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.messages import (
         ActionRequest,
+        AmendmentRequest,
         CarrierUpdate,
         DecisionRequest,
         OrderState,
@@ -43,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         ProductionReport,
         UpdateAck,
     )
+    from workflows.order.amendments import Amendments
     from workflows.order.context import (
         ContinueAsNewDue,
         OrderCancelled,
@@ -67,6 +70,7 @@ class OrderWorkflow:
         self.production = ProductionTracker(self.order)
         self.fulfilment = Fulfilment(self.order, self.production)
         self.tracking = CarrierTracking(self.order)
+        self.amendments = Amendments(self.order, self.review)
         self.stages: dict[OrderStatus, Callable[[], Awaitable[None]]] = {
             S.CREATED: self._validate,
             S.UNDER_REVIEW: self.review.run,
@@ -209,6 +213,16 @@ class OrderWorkflow:
     @decide.validator
     def _validate_decide(self, request: DecisionRequest) -> None:
         self._refuse_early(lambda: self.review.check(request))
+
+    # ------------------------------------------------------------------ amendments
+
+    @workflow.update
+    async def amend(self, request: AmendmentRequest) -> UpdateAck:
+        return await self.amendments.amend(request)
+
+    @amend.validator
+    def _validate_amend(self, request: AmendmentRequest) -> None:
+        self._refuse_early(lambda: self.amendments.check(request))
 
     # ------------------------------------------------------------------ cancel, hold, resume
 
