@@ -190,7 +190,7 @@ async def test_refused_amendments_change_nothing(world: World) -> None:
     order_no = await half_reviewed(world)
     before = await world.order(order_no)
     price = before["lines"][0]["unit_price"]
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({"reason": "x", "change_lines": [{"line_no": 9, "quantity": 1}]}, 422, "no line 9"),
         ({"reason": "x", "add_lines": [{"sku": "NO-SUCH-SKU", "quantity": 1}]}, 422, "not sold"),
         (
@@ -211,7 +211,7 @@ async def test_refused_amendments_change_nothing(world: World) -> None:
         error = assert_error(response, status, "ValidationError")
         assert words in error["detail"], (body, error)
     # Bodies the schema refuses: each problem listed where it is.
-    malformed = [
+    malformed: list[tuple[dict[str, Any], str]] = [
         ({"reason": "x"}, "changes at least one thing"),
         ({"reason": "x", "notes": "a\x00b"}, "notes"),
         ({"change_lines": [{"line_no": 1, "quantity": 5}]}, "reason"),
