@@ -4,7 +4,9 @@ Two sources: the histories committed under ``tests/histories`` (one folder per r
 workflow: a change that would break running orders fails here until it is guarded with
 ``workflow.patched``), and every workflow this test session ran, whatever path it took.
 ``RECORD_HISTORIES=1`` saves one history per distinct path of this session into the folder of
-the current release, ``tests/histories/1.0``.
+the current release: ``tests/histories/1.0`` holds the released 1.0 workflow's paths, and each
+later release's folder the paths that took one of its patches (a history without a patch
+marker takes a 1.0 path, which the 1.0 folder holds already).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from workflows.order import OrderWorkflow
 from workflows.recurring import RecurringOrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
-RELEASE = "1.0"
+RELEASE = "1.1"
 
 
 def committed_histories() -> list[WorkflowHistory]:
@@ -47,8 +49,12 @@ def path_of(history: WorkflowHistory) -> str:
     """The statuses an order went through, its review depth, whether it escalated, and whether
     the run continued as new (a run that continued an earlier one starts where it stopped)."""
     statuses: list[str] = []
+    patches: list[str] = []
     levels, escalated = 0, False
     for event in history.events:
+        if event.marker_recorded_event_attributes.marker_name == "core_patch":
+            details = event.marker_recorded_event_attributes.details["patch-data"]
+            patches.append(f"patch-{json.loads(details.payloads[0].data)['id']}")
         started = event.workflow_execution_started_event_attributes
         attributes = event.upsert_workflow_search_attributes_event_attributes
         fields = (
@@ -62,7 +68,11 @@ def path_of(history: WorkflowHistory) -> str:
             levels = max(levels, int(json.loads(fields["ReviewLevel"].data)))
         escalated = escalated or ("Escalated" in fields and json.loads(fields["Escalated"].data))
     continued = history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
-    marks = (["escalated"] if escalated else []) + (["continued-as-new"] if continued else [])
+    marks = (
+        (["escalated"] if escalated else [])
+        + (["continued-as-new"] if continued else [])
+        + sorted(set(patches))
+    )
     return "-".join([*statuses, f"{levels}-levels", *marks])
 
 
@@ -94,10 +104,13 @@ async def test_recorded_histories_replay(temporal_client: Client, settings: Sett
         folder.mkdir(parents=True, exist_ok=True)
         orders = [h for h in recorded if h.workflow_id.startswith("order-")]
         by_path = {path_of(history): history for history in orders}
-        # The delivery workflows run for ever: what each did so far replays as well.
-        for history in recorded:
-            if history.workflow_id.startswith("notification-delivery-"):
-                by_path[history.workflow_id] = history
+        if RELEASE == "1.0":
+            # The delivery workflows run for ever: what each did so far replays as well.
+            for history in recorded:
+                if history.workflow_id.startswith("notification-delivery-"):
+                    by_path[history.workflow_id] = history
+        else:
+            by_path = {path: history for path, history in by_path.items() if "patch-" in path}
         for path, history in by_path.items():
             name = re.sub(r"[^a-z0-9_-]", "", path)[:150]
             (folder / f"{name}.json").write_text(history.to_json())
