@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from temporalio import activity
@@ -29,7 +29,17 @@ from activities.records import draws_on_credit, lock_order
 from activities.review import order_facts
 from activities.transitions import audit_transition, write_transition
 from db.audit import append_audit
-from db.models import ApprovalPolicy, Customer, Order, OrderLine, OrderVersion, Product, ReviewLevel
+from db.models import (
+    ApprovalPolicy,
+    Customer,
+    Decision,
+    Order,
+    OrderLine,
+    OrderVersion,
+    Product,
+    ReviewLevel,
+    SetAsideDecision,
+)
 from db.prices import entry_day, prices_on
 from domain.amendments import LevelBefore, LineVersion, review_after
 from domain.amendments import OrderVersion as VersionData
@@ -131,6 +141,8 @@ class AmendmentRecord:
     notices: list[NoticeRequest] = field(default_factory=list)
     # The amended review needs nobody: the order is approved in the same write.
     transition: TransitionRecord | None = None
+    # The levels the review had before, whose decisions a re-opening sets aside.
+    decided_before: list[int] = field(default_factory=list)
 
 
 def _version_data(order: Order) -> VersionData:
@@ -260,6 +272,12 @@ class AmendmentActivities:
             order.notes = plan.notes
             order.version = plan.version
             order.policy_rule = plan.rule
+            reopened = [
+                level.level
+                for level in plan.levels
+                if not level.keeps_decisions and level.level in record.decided_before
+            ]
+            await _set_aside_decisions(session, order.id, reopened, plan.version)
             await _write_levels(session, order.id, record.levels, plan.dropped, record.at)
             review = {
                 "rule": plan.rule,
@@ -408,6 +426,54 @@ async def _write_lines(session: AsyncSession, order: Order, lines: list[LineVers
             )
         else:
             session.add(OrderLine(order_id=order.id, line_no=line.line_no, **values))
+
+
+async def _set_aside_decisions(
+    session: AsyncSession, order_id: int, levels: list[int], version: int
+) -> None:
+    """Move the decisions of re-opened levels to ``set_aside_decisions``, with the opening
+    they were for: the level is decided again, and what was decided stays on the record."""
+    if not levels:
+        return
+    taken = (
+        select(
+            Decision.order_id,
+            Decision.level,
+            ReviewLevel.opening,
+            Decision.decided_by,
+            Decision.on_behalf_of,
+            Decision.acting_role,
+            Decision.decision,
+            Decision.comment,
+            Decision.at,
+            literal(version),
+        )
+        .join(
+            ReviewLevel,
+            (ReviewLevel.order_id == Decision.order_id) & (ReviewLevel.level == Decision.level),
+        )
+        .where(Decision.order_id == order_id, Decision.level.in_(levels))
+    )
+    await session.execute(
+        insert(SetAsideDecision).from_select(
+            [
+                "order_id",
+                "level",
+                "opening",
+                "decided_by",
+                "on_behalf_of",
+                "acting_role",
+                "decision",
+                "comment",
+                "at",
+                "set_aside_by_version",
+            ],
+            taken,
+        )
+    )
+    await session.execute(
+        delete(Decision).where(Decision.order_id == order_id, Decision.level.in_(levels))
+    )
 
 
 async def _write_levels(

@@ -73,8 +73,6 @@ class DecisionRecord:
     level_status: str
     # The approver the decider stood in for, through a delegation.
     on_behalf_of: str | None = None
-    # The level's opening the decision is for (an amendment may re-open a level).
-    opening: int = 1
     # What the decision does, written in the same transaction: the next level it opens (and
     # the notices asking its approvers), or the transition that ends the review.
     opens_level: int | None = None

@@ -162,11 +162,8 @@ class ReviewActivities:
                     decision=record.decision,
                     comment=record.comment,
                     at=record.at,
-                    opening=record.opening,
                 )
-                .on_conflict_do_nothing(
-                    index_elements=["order_id", "level", "opening", "decided_by"]
-                )
+                .on_conflict_do_nothing(index_elements=["order_id", "level", "decided_by"])
                 .returning(Decision.id)
             )
             await session.execute(

@@ -148,9 +148,16 @@ SELECT
   (SELECT coalesce(json_agg(json_build_object(
             'level', d.level, 'by', d.decided_by, 'on_behalf_of', d.on_behalf_of,
             'acting_role', d.acting_role, 'decision', d.decision, 'comment', d.comment,
-            'at', d.at, 'opening', d.opening)
+            'at', d.at)
           ORDER BY d.at, d.id), '[]')
      FROM decisions d WHERE d.order_id = o.id) AS decisions,
+  (SELECT coalesce(json_agg(json_build_object(
+            'level', d.level, 'opening', d.opening, 'by', d.decided_by,
+            'on_behalf_of', d.on_behalf_of, 'acting_role', d.acting_role,
+            'decision', d.decision, 'comment', d.comment, 'at', d.at,
+            'set_aside_by_version', d.set_aside_by_version)
+          ORDER BY d.at, d.id), '[]')
+     FROM set_aside_decisions d WHERE d.order_id = o.id) AS set_aside,
   (SELECT coalesce(json_agg(json_build_object(
             'level', n.level, 'kind', n.kind, 'round', n.round, 'role', n.role,
             'recipient', n.recipient, 'at', n.at)
@@ -278,6 +285,9 @@ def _review_section(row: Any) -> dict[str, Any] | None:
     decisions: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for decision in row["decisions"]:
         decisions[decision.pop("level")].append(decision)
+    set_aside: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for decision in row["set_aside"]:
+        set_aside[decision.pop("level")].append(decision)
     notices: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for notice in row["notices"]:
         notices[notice["level"]].append(notice)
@@ -290,6 +300,7 @@ def _review_section(row: Any) -> dict[str, Any] | None:
             {
                 **level,
                 "decisions": decisions[level["level"]],
+                "set_aside_decisions": set_aside[level["level"]],
                 "notices": _firings(notices[level["level"]]),
             }
             for level in levels

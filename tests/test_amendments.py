@@ -96,8 +96,15 @@ async def test_raising_the_total_past_its_band_reopens_the_review(world: World) 
         ("manager", "waiting", 2),
         ("director", "waiting", 1),
     ]
-    [first] = order["review"]["levels"][0]["decisions"]
-    assert first["opening"] == 1  # the approval set aside stays on the record
+    first = order["review"]["levels"][0]
+    assert first["decisions"] == []
+    # The approval set aside stays on the record, with the opening it was for.
+    [earlier] = first["set_aside_decisions"]
+    assert (earlier["by"], earlier["opening"], earlier["set_aside_by_version"]) == (
+        world["sup"].username,
+        1,
+        2,
+    )
     # The supervisor who approved the smaller order decides the larger one again.
     for approver in ("sup", "mgr", "dir"):
         decided = await world.decide(order_no, as_=approver)

@@ -4,7 +4,8 @@ The worker and API of the release (``tests/released_worker.py``, run from the re
 source) take orders to every stage an order waits in for people or the carrier; the release's
 worker is then killed mid-flight, and the current API and worker, on the same Temporal,
 PostgreSQL and task queue, take every order to COMPLETED. What was recorded before the
-switch stays as it was, and nothing is done twice.
+switch stays as it was, and nothing is done twice. The order left in review takes an
+amendment, which release 1.0 did not have (the ``amendments`` patch).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ async def test_orders_started_on_release_1_0_finish_on_the_current_worker(
         levels(after[stage]) == [("approved", [world["sup"].username])]
         for stage in ("production", "awaiting", "shipped", "delivered")
     )
+    assert [line["quantity"] for line in after["review"]["lines"]] == [TWO_LEVEL_QTY + 1]
     for stage in ("review", "production"):
         [work_order] = after[stage]["production"]["work_orders"]
         assert [step["status"] for step in work_order["steps"]] == ["completed"] * 3
@@ -171,7 +173,18 @@ async def orders_at_every_stage(world: World, stocked: str) -> dict[str, str]:
 
 
 async def finish_review(world: World, order_no: str) -> None:
-    """The second level approves; the order is made, shipped, delivered and confirmed."""
+    """A 1.0 order takes an amendment (the first patch) mid-review; the second level
+    approves; the order is made, shipped, delivered and confirmed."""
+    amended = await world.api.post(
+        f"/api/v1/orders/{order_no}/amendments",
+        json={
+            "reason": "one more",
+            "change_lines": [{"line_no": 1, "quantity": TWO_LEVEL_QTY + 1}],
+        },
+        headers=world["sales"].headers,
+    )
+    assert amended.status_code == 200, amended.text
+    assert amended.json()["version"] == 2
     decided = await world.decide(order_no, as_="mgr")
     assert decided.status_code == 200, decided.text
     await finish_production(world, order_no)

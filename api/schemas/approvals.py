@@ -29,11 +29,20 @@ class DecisionPublic(BaseModel):
     decision: str
     comment: str | None
     at: datetime
-    opening: int = Field(
-        default=1,
-        description="The level's opening the decision was for: a decision of an earlier "
-        "opening was set aside when an amendment re-opened the level.",
+
+
+class SetAsideDecisionPublic(DecisionPublic):
+    """A decision of an earlier opening of the level, set aside when an amendment re-opened
+    it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{**DECISION_EXAMPLE, "opening": 1, "set_aside_by_version": 2}]
+        }
     )
+
+    opening: int
+    set_aside_by_version: int = Field(description="The version whose amendment re-opened it.")
 
 
 class ReviewNoticeFiring(BaseModel):
@@ -63,6 +72,9 @@ class ReviewLevelPublic(BaseModel):
         default=1, description="1, then one more each time an amendment re-opened the level."
     )
     decisions: list[DecisionPublic]
+    set_aside_decisions: list[SetAsideDecisionPublic] = Field(
+        default=[], description="Decisions of earlier openings, set aside by an amendment."
+    )
     notices: list[ReviewNoticeFiring] = []
 
 

@@ -19,7 +19,14 @@ wherever a model is needed and Alembic sees every table through ``Base.metadata`
 * :mod:`db.models.archiving`: the runs of the archive schedule.
 """
 
-from db.models.approvals import ApprovalPolicy, Decision, Delegation, ReviewLevel, ReviewNotice
+from db.models.approvals import (
+    ApprovalPolicy,
+    Decision,
+    Delegation,
+    ReviewLevel,
+    ReviewNotice,
+    SetAsideDecision,
+)
 from db.models.archiving import ArchiveRun
 from db.models.audit import AuditEntry
 from db.models.base import NAMING_CONVENTION, Base, Money
@@ -71,6 +78,7 @@ __all__ = [
     "ReviewLevel",
     "ReviewNotice",
     "RoutingStep",
+    "SetAsideDecision",
     "Shipment",
     "ShipmentEvent",
     "SignInAttempt",

@@ -84,8 +84,7 @@ class ReviewLevel(Base):
 class Decision(Base):
     __tablename__ = "decisions"
     __table_args__ = (
-        # A level an amendment re-opened is decided again: its next opening.
-        UniqueConstraint("order_id", "level", "opening", "decided_by"),
+        UniqueConstraint("order_id", "level", "decided_by"),
         Index(
             "ix_decisions_at",
             "at",
@@ -101,9 +100,28 @@ class Decision(Base):
     on_behalf_of: Mapped[str | None] = mapped_column(String(64))
     acting_role: Mapped[str] = mapped_column(String(32))
     decision: Mapped[str] = mapped_column(String(16))
-    opening: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     comment: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SetAsideDecision(Base):
+    """A decision of a level's earlier opening, moved here when an amendment re-opened the
+    level: the level is decided again, and what was decided before stays on the record."""
+
+    __tablename__ = "set_aside_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    opening: Mapped[int] = mapped_column(Integer)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
+    acting_role: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The order version whose amendment re-opened the level.
+    set_aside_by_version: Mapped[int] = mapped_column(Integer)
 
 
 class ReviewNotice(Base):

@@ -90,6 +90,7 @@ class Amendments:
                     LevelWrite(level.level, spec.spec, level.status, level.opening)
                     for level, spec in zip(levels, plan.levels, strict=True)
                 ],
+                decided_before=[level.level for level in state.levels if level.decisions],
             )
             version = f"amendment {plan.version - 1} (version {plan.version})"
             if first_open is None:

@@ -239,7 +239,6 @@ class ReviewEngine:
                 at=now,
                 level_status=verdict.level_status,
                 on_behalf_of=verdict.on_behalf_of,
-                opening=level.opening,
             )
             following: LevelState | None = None
             if verdict.level_status == "rejected":

@@ -1,6 +1,8 @@
 """order amendments: orders.notes and orders.version, order_versions (one row per version with
-its field-level diff), and the opening of a review level (a level an amendment re-opened is
-decided again, by the same people if they like)
+its field-level diff), the opening of a review level (a level an amendment re-opened is decided
+again, by the same people if they like) and set_aside_decisions, where the decisions of an
+opening go when an amendment re-opens its level. The decisions table keeps its unique key, so
+a worker of release 1.0 still running during the upgrade writes decisions as before.
 
 Revision ID: 0015
 Revises: 0014
@@ -47,25 +49,33 @@ def upgrade() -> None:
         "review_levels",
         sa.Column("opening", sa.Integer(), server_default="1", nullable=False),
     )
-    op.add_column(
-        "decisions", sa.Column("opening", sa.Integer(), server_default="1", nullable=False)
+    op.create_table(
+        "set_aside_decisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("opening", sa.Integer(), nullable=False),
+        sa.Column("decided_by", sa.String(length=64), nullable=False),
+        sa.Column("on_behalf_of", sa.String(length=64), nullable=True),
+        sa.Column("acting_role", sa.String(length=32), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("set_aside_by_version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["orders.id"],
+            name=op.f("fk_set_aside_decisions_order_id_orders"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_set_aside_decisions")),
     )
-    op.drop_constraint("uq_decisions_order_id_level_decided_by", "decisions", type_="unique")
-    op.create_unique_constraint(
-        op.f("uq_decisions_order_id_level_opening_decided_by"),
-        "decisions",
-        ["order_id", "level", "opening", "decided_by"],
-    )
+    op.create_index(op.f("ix_set_aside_decisions_order_id"), "set_aside_decisions", ["order_id"])
 
 
 def downgrade() -> None:
-    op.drop_constraint(
-        "uq_decisions_order_id_level_opening_decided_by", "decisions", type_="unique"
-    )
-    op.create_unique_constraint(
-        "uq_decisions_order_id_level_decided_by", "decisions", ["order_id", "level", "decided_by"]
-    )
-    op.drop_column("decisions", "opening")
+    op.drop_index(op.f("ix_set_aside_decisions_order_id"), table_name="set_aside_decisions")
+    op.drop_table("set_aside_decisions")
     op.drop_column("review_levels", "opening")
     op.drop_table("order_versions")
     op.drop_column("orders", "version")
