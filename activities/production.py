@@ -78,7 +78,7 @@ async def _next_work_order_no(session: AsyncSession, order: Order) -> str:
     return f"WO-{order.created_at.year}-{number:06d}"
 
 
-async def _book_work_order(
+async def book_work_order(
     session: AsyncSession,
     order: Order,
     *,
@@ -161,7 +161,7 @@ class ProductionActivities:
             for seq, (sku, quantity) in enumerate(
                 ((sku, qty) for sku, qty in short.items() if qty > 0), start=1
             ):
-                work_order = await _book_work_order(
+                work_order = await book_work_order(
                     session, order, seq=seq, sku=sku, quantity=quantity
                 )
                 plans.append(plan_of(work_order))
@@ -175,7 +175,7 @@ class ProductionActivities:
             for work_order in await _work_orders(session, order.id):
                 if work_order.seq == request.seq:
                     return plan_of(work_order)
-            work_order = await _book_work_order(
+            work_order = await book_work_order(
                 session,
                 order,
                 seq=request.seq,

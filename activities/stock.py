@@ -26,7 +26,7 @@ from domain.statuses import OrderStatus
 from domain.stock import EFFECTS, MovementKind
 
 
-async def _lock_products(session: AsyncSession, skus: set[str]) -> dict[str, Product]:
+async def lock_products(session: AsyncSession, skus: set[str]) -> dict[str, Product]:
     rows = await session.scalars(
         select(Product).where(Product.sku.in_(skus)).order_by(Product.sku).with_for_update()
     )
@@ -141,7 +141,7 @@ class StockActivities:
         """
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_no, selectinload(Order.lines))
-            products = await _lock_products(session, {line.sku for line in order.lines})
+            products = await lock_products(session, {line.sku for line in order.lines})
             allocations: list[LineAllocation] = []
             for line in order.lines:
                 # A line is allocated once: its quantities are set in the same transaction.
@@ -158,7 +158,7 @@ class StockActivities:
                     )
                     line.reserved_qty = take
                     line.produce_qty = line.quantity - take
-                allocations.append(_allocation(line))
+                allocations.append(allocation_of(line))
             raised = await session.scalars(
                 select(Alert.sku)
                 .where(Alert.key.startswith(f"low-stock:{order_no}:reserve:"))
@@ -176,7 +176,7 @@ class StockActivities:
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_no)
             held = await reserved_for_order(session, order.id)
-            products = await _lock_products(session, set(held))
+            products = await lock_products(session, set(held))
             released: dict[str, int] = defaultdict(int)
             for sku, quantity in sorted(held.items()):
                 moved = await move_stock(
@@ -195,7 +195,7 @@ class StockActivities:
             return Compensation(f"released {listed} back to stock")
 
 
-def _allocation(line: OrderLine) -> LineAllocation:
+def allocation_of(line: OrderLine) -> LineAllocation:
     return LineAllocation(
         line_no=line.line_no,
         sku=line.sku,

@@ -254,9 +254,12 @@ class World:
         )
 
     async def finish_production(self, order_no: str) -> dict[str, Any]:
-        """Every step not yet done, of every work order, started and completed with no scrap."""
+        """Every step not yet done, of every open work order, started and completed with no
+        scrap."""
         order = await self.wait_for(order_no, "IN_PRODUCTION")
         for work_order in order["production"]["work_orders"]:
+            if work_order["status"] != "open":
+                continue
             extra = {"work_order_no": work_order["work_order_no"]}
             for step in work_order["steps"]:
                 if step["status"] == "pending":

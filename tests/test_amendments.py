@@ -240,12 +240,11 @@ async def test_refused_amendments_change_nothing(world: World) -> None:
     assert len(await versions(world, order_no)) == 1
 
 
-async def test_an_order_past_review_is_not_amended(world: World) -> None:
-    order_no = await world.new_order(ONE_LEVEL_QTY)
-    await world.approve_levels(order_no, ["sup"])
+async def test_a_dispatched_order_is_not_amended(world: World) -> None:
+    order_no, _ = await world.shipped_order()
 
     response = await amend(world, order_no, {"reason": "late", "notes": "too late"})
 
     error = assert_error(response, 409, "Conflict")
-    assert "UNDER_REVIEW" in error["detail"]
+    assert "SHIPPED" in error["detail"]
     assert (await world.order(order_no))["version"] == 1

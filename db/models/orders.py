@@ -126,6 +126,9 @@ class OrderVersion(Base):
     total_after: Mapped[Decimal | None] = mapped_column(Money)
     # The rule and each level of the amended review: kept, or to decide again, and why.
     review: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # For an order past approval, what its stock and work orders did: units released and
+    # reserved per product, work orders booked and cancelled; null before approval.
+    fulfilment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

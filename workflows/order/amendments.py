@@ -24,9 +24,11 @@ with workflow.unsafe.imports_passed_through():
         AmendmentActivities,
         AmendmentPlan,
         AmendmentRecord,
+        AmendmentResult,
         LevelWrite,
         PlanRequest,
     )
+    from activities.inputs import TransitionRecord
     from domain.actors import SYSTEM
     from domain.amendments import LevelBefore
     from domain.notifications import NoticeRequest, NotificationEvent, order_notice
@@ -36,24 +38,37 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.messages import AmendmentRequest, UpdateAck
     from workflows.order.context import OrderContext
-    from workflows.order.review import ReviewEngine
+    from workflows.order.fulfilment import CANCEL_PRODUCTION
+    from workflows.order.production import ProductionTracker, work_order_state
 
 S = OrderStatus
 # The patch that brought amendments (release 1.1).
 AMENDMENTS = "amendments"
 
 
+# Where an order takes amendments: under review, and after approval until it is dispatched.
+AMENDABLE = (S.UNDER_REVIEW, S.IN_PRODUCTION, S.AWAITING_SHIPMENT)
+
+
 class Amendments:
-    def __init__(self, order: OrderContext, review: ReviewEngine) -> None:
+    def __init__(self, order: OrderContext, production: ProductionTracker) -> None:
         self.order = order
-        self.review = review
+        self.production = production
 
     def check(self, request: AmendmentRequest) -> None:
-        """An order is amended while it is under review; later stages come with their own
-        rules for stock, production and shipments."""
-        order = self.order
-        order.check_open(S.UNDER_REVIEW)
-        if order.state.fault is not None:
+        """An order is amended under review, and after approval until it is dispatched; not
+        while it is on hold, being cancelled or dispatched, or after a system fault."""
+        state = self.order.state
+        if state.cancel_request is not None:
+            raise conflict("the order is being cancelled")
+        if state.status not in AMENDABLE:
+            raise conflict(
+                f"the order is {state.status.value}: an order is amended while it is "
+                f"{', '.join(status.value for status in AMENDABLE)}"
+            )
+        if state.dispatch_request is not None:
+            raise conflict("the order is being dispatched")
+        if state.fault is not None:
             raise conflict("the order waits for ops after a system fault")
 
     async def amend(self, request: AmendmentRequest) -> UpdateAck:
@@ -78,13 +93,12 @@ class Amendments:
                 if plan.refusal is not None:
                     raise invalid(plan.refusal)
             levels = self._levels_after(plan)
-            now = workflow.now()
             first_open = next((level for level in levels if level.status != "approved"), None)
             record = AmendmentRecord(
                 order_no=order.order_no,
                 amended_by=request.actor.username,
                 reason=request.reason,
-                at=now,
+                at=workflow.now(),
                 plan=plan,
                 levels=[
                     LevelWrite(level.level, spec.spec, level.status, level.opening)
@@ -93,25 +107,11 @@ class Amendments:
                 decided_before=[level.level for level in state.levels if level.decisions],
             )
             version = f"amendment {plan.version - 1} (version {plan.version})"
-            if first_open is None:
-                approved = order_notice(
-                    NotificationEvent.APPROVED,
-                    order.order_no,
-                    S.APPROVED,
-                    f"approved: the approvals given cover {version}",
-                    recipients=[order.params.created_by],
-                )
-                record.transition = order.transition(
-                    S.APPROVED,
-                    SYSTEM,
-                    f"{version}: every level's approval covers it",
-                    notices=[approved],
-                )
+            record.transition, record.notices = self._review_outcome(first_open, plan, version)
+            if record.transition is not None:
                 order.publish(record.transition)
-            else:
-                record.notices = [self._review_reopened(first_open, plan, version)]
             try:
-                refusal: str | None = await order.project_for_caller(
+                result: AmendmentResult = await order.project_for_caller(
                     AmendmentActivities.record_amendment, record
                 )
             except Exception:
@@ -119,16 +119,66 @@ class Amendments:
                     order.unpublish(record.transition)
                 raise
             with order.refusing():
-                if refusal is not None:
+                if result.refusal is not None:
                     if record.transition is not None:
                         order.unpublish(record.transition)
-                    raise invalid(refusal)
+                    raise invalid(result.refusal)
             self._apply(levels, first_open, plan)
+            self._follow(result)
             if record.transition is not None:
                 order.apply(record.transition)
             else:
                 order.show()
+            if state.status == S.AWAITING_SHIPMENT and result.new_work_orders:
+                # Stock no longer covers the amended lines: back to the shop floor.
+                await order.record_transition(
+                    S.IN_PRODUCTION, SYSTEM, f"{version}: {self.production.plan_summary()}"
+                )
         return order.ack()
+
+    def _review_outcome(
+        self, first_open: LevelState | None, plan: AmendmentPlan, version: str
+    ) -> tuple[TransitionRecord | None, list[NoticeRequest]]:
+        """What the amended review does to the order: under review, it is approved once every
+        level's decision covers the amendment, else it waits on the first open level; past
+        approval, it goes back under review when a level re-opened."""
+        order = self.order
+        under_review = order.state.status == S.UNDER_REVIEW
+        if first_open is None and under_review:
+            approved = order_notice(
+                NotificationEvent.APPROVED,
+                order.order_no,
+                S.APPROVED,
+                f"approved: the approvals given cover {version}",
+                recipients=[order.params.created_by],
+            )
+            reason = f"{version}: every level's approval covers it"
+            return order.transition(S.APPROVED, SYSTEM, reason, notices=[approved]), []
+        if first_open is None:
+            return None, []
+        asking = self._review_reopened(first_open, plan, version)
+        if under_review:
+            return None, [asking]
+        reason = f"{version} re-opens the review at level {first_open.level} ({first_open.role})"
+        return (
+            order.transition(
+                S.UNDER_REVIEW, SYSTEM, reason, notices=[asking], opens_level=first_open.level
+            ),
+            [],
+        )
+
+    def _follow(self, result: AmendmentResult) -> None:
+        """Stock and work orders as the amendment left them, now the workflow's too."""
+        state = self.order.state
+        if result.allocation is not None:
+            state.allocation = result.allocation
+        for work_order in state.work_orders:
+            if work_order.work_order_no in result.cancelled_work_orders:
+                work_order.status = "cancelled"
+        state.work_orders.extend(work_order_state(plan) for plan in result.new_work_orders)
+        if result.new_work_orders and CANCEL_PRODUCTION not in state.undo:
+            # A cancellation now has work orders to cancel too.
+            state.undo.append(CANCEL_PRODUCTION)
 
     def _levels_after(self, plan: AmendmentPlan) -> list[LevelState]:
         """The amended review's levels: kept ones with their decisions and clocks, the others

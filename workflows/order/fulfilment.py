@@ -24,13 +24,14 @@ with workflow.unsafe.imports_passed_through():
         WorkOrderPlan,
     )
     from activities.logistics import LogisticsActivities
+    from activities.orders import OrderActivities
     from activities.production import ProductionActivities
     from activities.review import ReviewActivities
     from activities.stock import StockActivities
     from domain.actors import SYSTEM
-    from domain.notifications import NotificationEvent, customer_notice
+    from domain.notifications import NotificationEvent, customer_notice, fault_notice
     from domain.statuses import OrderStatus
-    from workflows.order.context import OrderContext
+    from workflows.order.context import FAULT_RETRY, OrderContext, StepFailed
     from workflows.order.production import ProductionTracker, work_order_state
 
 S = OrderStatus
@@ -71,17 +72,21 @@ class Fulfilment:
         if not allocation.to_produce():
             await self.book_shipment("every unit reserved from stock")
             return
-        plans: list[WorkOrderPlan] = await order.project(
-            ProductionActivities.plan_production, order.order_no
-        )
-        self._engaged(CANCEL_PRODUCTION)
-        order.state.work_orders = [work_order_state(plan) for plan in plans]
+        # Approved again after an amendment re-opened the review: the work orders are booked.
+        if not order.state.work_orders:
+            plans: list[WorkOrderPlan] = await order.project(
+                ProductionActivities.plan_production, order.order_no
+            )
+            self._engaged(CANCEL_PRODUCTION)
+            order.state.work_orders = [work_order_state(plan) for plan in plans]
         await order.advance(S.IN_PRODUCTION, SYSTEM, self.production.plan_summary())
 
     async def produce(self) -> None:
-        """Main flow, IN_PRODUCTION: wait for the shop floor, then book the carrier."""
+        """Main flow, IN_PRODUCTION: wait for the shop floor, then book the carrier (unless
+        an amendment took the order back under review meanwhile)."""
         await self.production.watch()
-        await self.book_shipment()
+        if self.order.stage() == S.IN_PRODUCTION:
+            await self.book_shipment()
 
     async def book_shipment(self, why: str = "") -> None:
         order = self.order
@@ -97,7 +102,12 @@ class Fulfilment:
         """Main flow, AWAITING_SHIPMENT: hand the goods over once logistics dispatches."""
         order = self.order
         state = order.state
-        await order.wait(lambda: state.dispatch_request is not None)
+        # An amendment may take the order back to production or under review instead.
+        await order.wait(
+            lambda: state.dispatch_request is not None or order.stage() != S.AWAITING_SHIPMENT
+        )
+        if state.dispatch_request is None:
+            return
         request = state.dispatch_request
         assert request is not None
         await order.call(
@@ -125,15 +135,7 @@ class Fulfilment:
         assert state.cancel_request is not None
         record = CancellationRecord(order.order_no, workflow.now())
         for name in reversed(state.undo):
-            result: Compensation = await order.call(
-                COMPENSATIONS[name], record, COMPENSATION_TIMEOUT
-            )
-            state.compensations.append(result.done)
-            if name == CANCEL_PRODUCTION:
-                for wo in state.work_orders:
-                    if wo.status == "open":
-                        wo.status = "cancelled"
-            order.show()
+            await self._undo(name, record)
         if any(level.status in ("waiting", "pending") for level in state.levels):
             closed: Compensation = await order.call(ReviewActivities.close_review, record)
             state.compensations.append(closed.done)
@@ -144,3 +146,31 @@ class Fulfilment:
             await order.record_transition(
                 S.CANCELLED, state.cancel_request.actor.username, state.cancel_request.reason
             )
+
+    async def _undo(self, name: str, record: CancellationRecord) -> None:
+        """One compensation, as its own activity; :class:`StepFailed` when it fails for good."""
+        order = self.order
+        state = order.state
+        result: Compensation = await order.call(COMPENSATIONS[name], record, COMPENSATION_TIMEOUT)
+        state.compensations.append(result.done)
+        if name == CANCEL_PRODUCTION:
+            for wo in state.work_orders:
+                if wo.status == "open":
+                    wo.status = "cancelled"
+        order.show()
+
+    async def undo_after_rejection(self) -> None:
+        """An order an amendment took back under review was rejected: what its fulfilment
+        had engaged is undone, last first. A compensation that fails for good is left to ops
+        (an ``order_fault`` alert and notice); the order stays REJECTED."""
+        order = self.order
+        state = order.state
+        record = CancellationRecord(order.order_no, workflow.now())
+        for name in reversed(state.undo):
+            try:
+                await self._undo(name, record)
+            except StepFailed as failure:
+                reason = f"system fault: {failure}"
+                told = fault_notice(order.order_no, state.status, reason, key=name)
+                fault = order.transition(state.status, SYSTEM, reason, notices=[told], fault=reason)
+                await order.project(OrderActivities.record_fault, fault, FAULT_RETRY)

@@ -79,7 +79,8 @@ class ProductionTracker:
         """Wait until the work orders made every missing unit; flag each one that runs past
         its planned finish, once."""
         state = self.order.state
-        while not self.done():
+        # An amendment may take the order back under review (production waits for it).
+        while not self.done() and self.order.stage() == S.IN_PRODUCTION:
             await self._replan_shortfalls()
             watched = [
                 wo
@@ -100,11 +101,14 @@ class ProductionTracker:
             self.order.show()
 
     def _moved(self, work_orders_seen: int) -> bool:
-        """Done, a shortfall to re-plan, or a re-plan added a work order whose planned finish
-        needs watching."""
+        """Done, a shortfall to re-plan, a re-plan or an amendment added a work order whose
+        planned finish needs watching, or an amendment took the order back under review."""
         state = self.order.state
         return (
-            self.done() or bool(state.shortfall_from) or len(state.work_orders) != work_orders_seen
+            self.done()
+            or bool(state.shortfall_from)
+            or len(state.work_orders) != work_orders_seen
+            or self.order.stage() != S.IN_PRODUCTION
         )
 
     async def _flag_overdue(self, wo: WorkOrderState) -> None:

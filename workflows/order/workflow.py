@@ -24,7 +24,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     # The modules whose dataclasses make up the order's state, imported here so that the
     # sandbox can resolve their type hints when it decodes a continued run's input.
-    import activities.amendments
+    import activities.amendments.inputs
     import activities.inputs  # noqa: F401
     import domain.production
     import domain.review  # noqa: F401
@@ -70,7 +70,7 @@ class OrderWorkflow:
         self.production = ProductionTracker(self.order)
         self.fulfilment = Fulfilment(self.order, self.production)
         self.tracking = CarrierTracking(self.order)
-        self.amendments = Amendments(self.order, self.review)
+        self.amendments = Amendments(self.order, self.production)
         self.stages: dict[OrderStatus, Callable[[], Awaitable[None]]] = {
             S.CREATED: self._validate,
             S.UNDER_REVIEW: self.review.run,
@@ -88,6 +88,9 @@ class OrderWorkflow:
         try:
             while (stage := order.stage()) not in TERMINAL:
                 await self._run_stage(stage)
+            if order.state.status == S.REJECTED and order.state.undo:
+                # Rejected when an amendment re-opened the review after approval.
+                await self.fulfilment.undo_after_rejection()
         except OrderCancelled:
             await self._compensate()
         except ContinueAsNewDue:

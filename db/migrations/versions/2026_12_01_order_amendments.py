@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("total_before", sa.Numeric(14, 2), nullable=True),
         sa.Column("total_after", sa.Numeric(14, 2), nullable=True),
         sa.Column("review", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("fulfilment", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"],
