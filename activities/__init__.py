@@ -25,6 +25,7 @@ from activities.orders import OrderActivities
 from activities.production import ProductionActivities
 from activities.recurring import RecurringOrderActivities
 from activities.review import ReviewActivities
+from activities.shipments import ShipmentActivities
 from activities.stock import StockActivities
 from config import Settings
 
@@ -40,6 +41,7 @@ def all_activities(
     stock = StockActivities(sessions)
     production = ProductionActivities(sessions)
     logistics = LogisticsActivities(sessions, carrier)
+    shipments = ShipmentActivities(sessions, carrier)
     notifications = NotificationActivities(sessions, settings)
     recurring = RecurringOrderActivities(sessions)
     archiving = ArchiveActivities(sessions)
@@ -64,6 +66,9 @@ def all_activities(
         logistics.dispatch_shipment,
         logistics.record_carrier_event,
         logistics.cancel_shipment,
+        shipments.book_line_shipment,
+        shipments.confirm_receipt,
+        shipments.close_backorder,
         notifications.await_outbox,
         notifications.pending_deliveries,
         notifications.deliver,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.fulfilment import ShipmentLine
 from domain.notifications import NoticeRequest
 
 
@@ -197,6 +198,39 @@ class ShipmentBooking:
 class DispatchRecord:
     order_no: str
     at: datetime
+    # The shipment of a per-line order, and the lines it carries (fixed at the hand-over);
+    # None: the order's one shipment, which carries the whole order (release 1.0).
+    seq: int | None = None
+    lines: list[ShipmentLine] | None = None
+
+
+@dataclass
+class ShipmentRequest:
+    """Book shipment ``seq`` of a per-line order (its lines are fixed at the hand-over)."""
+
+    order_no: str
+    seq: int
+
+
+@dataclass
+class ReceiptRecord:
+    """Receipt confirmed for shipments of a per-line order, by a person or automatically;
+    with the transition it completes, written in the same transaction."""
+
+    order_no: str
+    seqs: list[int]
+    confirmed_by: str
+    at: datetime
+    transition: TransitionRecord | None = None
+
+
+@dataclass
+class BackorderRecord:
+    """What had not shipped was cancelled; the order moves on with what shipped."""
+
+    order_no: str
+    at: datetime
+    transition: TransitionRecord
 
 
 @dataclass
@@ -214,6 +248,8 @@ class CarrierEventRecord:
 class CancellationRecord:
     order_no: str
     at: datetime
+    # Only the unshipped rest is cancelled (the backorder): shipments handed over stay.
+    backorder_only: bool = False
 
 
 @dataclass

@@ -26,13 +26,17 @@ from activities.inputs import (
 from activities.records import lock_order, lock_order_row
 from activities.stock import move_stock
 from activities.transitions import audit_transition, write_transition
-from db.models import Alert, Order, Product, Shipment, ShipmentEvent
+from db.models import Alert, Order, Product, Shipment, ShipmentEvent, ShipmentLine
 
 
-async def _shipment_of(session: AsyncSession, order: Order) -> Shipment | None:
-    return (
-        await session.scalars(select(Shipment).where(Shipment.order_id == order.id))
-    ).one_or_none()
+async def _shipment_of(
+    session: AsyncSession, order: Order, seq: int | None = None
+) -> Shipment | None:
+    """The order's one shipment (release 1.0), or shipment ``seq`` of a per-line order."""
+    query = select(Shipment).where(Shipment.order_id == order.id)
+    if seq is not None:
+        query = query.where(Shipment.seq == seq).options(selectinload(Shipment.lines))
+    return (await session.scalars(query)).one_or_none()
 
 
 class LogisticsActivities:
@@ -62,10 +66,11 @@ class LogisticsActivities:
 
     @activity.defn
     async def dispatch_shipment(self, record: DispatchRecord) -> None:
-        """Hand the goods to the carrier and take them out of stock, each line once."""
+        """Hand the goods to the carrier and take them out of stock, each line once: the
+        whole order (release 1.0), or what shipment ``seq`` carries, keyed per shipment."""
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_no, selectinload(Order.lines))
-            shipment = await _shipment_of(session, order)
+            shipment = await _shipment_of(session, order, record.seq)
             assert shipment is not None, "dispatch comes after booking"
             # Handed over once: whatever the timeline says, only a hand-over sets shipped_at.
             if shipment.shipped_at is None:
@@ -81,13 +86,28 @@ class LogisticsActivities:
                     .with_for_update()
                 )
             }
-            for line in order.lines:
+            if record.seq is None:
+                parts = [(line, f"ship:{line.line_no}", line.quantity) for line in order.lines]
+            else:
+                assert shipment is not None and record.lines is not None
+                if not shipment.lines:
+                    # What it carries is fixed at the hand-over, once.
+                    shipment.lines = [
+                        ShipmentLine(line_no=part.line_no, quantity=part.quantity)
+                        for part in record.lines
+                    ]
+                lines = {line.line_no: line for line in order.lines}
+                parts = [
+                    (lines[part.line_no], f"ship:{record.seq}:{part.line_no}", part.quantity)
+                    for part in shipment.lines
+                ]
+            for line, key, quantity in parts:
                 await move_stock(
                     session,
                     products[line.sku],
-                    key=f"{record.order_no}:ship:{line.line_no}",
+                    key=f"{record.order_no}:{key}",
                     kind="ship",
-                    quantity=line.quantity,
+                    quantity=quantity,
                     order_id=order.id,
                     at=record.at,
                 )
@@ -133,21 +153,31 @@ class LogisticsActivities:
 
     @activity.defn
     async def cancel_shipment(self, record: CancellationRecord) -> Compensation:
-        """Compensation: call off a booked shipment at the carrier, once.
+        """Compensation: call off each booked shipment at the carrier, once.
 
         A shipment the carrier already has (cancelling after a carrier exception) is closed
-        here only: the carrier reported it could not deliver.
+        here only: the carrier reported it could not deliver. When only the backorder is
+        cancelled, shipments handed over stay as they are: they go on to delivery.
         """
         async with self.sessions.begin() as session:
             order = await lock_order(session, record.order_no)
-            shipment = await _shipment_of(session, order)
-            if shipment is None or shipment.status == "cancelled":
+            shipments = await session.scalars(
+                select(Shipment)
+                .where(Shipment.order_id == order.id, Shipment.status != "cancelled")
+                .order_by(Shipment.seq)
+            )
+            called_off: list[str] = []
+            for shipment in shipments:
+                if record.backorder_only and shipment.shipped_at is not None:
+                    continue
+                if shipment.status == "booked":
+                    await self.carrier.cancel(shipment.tracking_no)
+                shipment.status = "cancelled"
+                shipment.cancelled_at = record.at
+                called_off.append(shipment.tracking_no)
+            if not called_off:
                 return Compensation("no shipment to call off")
-            if shipment.status == "booked":
-                await self.carrier.cancel(shipment.tracking_no)
-            shipment.status = "cancelled"
-            shipment.cancelled_at = record.at
-            return Compensation(f"called off shipment {shipment.tracking_no}")
+            return Compensation(f"called off shipment {', '.join(called_off)}")
 
 
 async def _follow_timeline(

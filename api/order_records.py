@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from api import schemas
 from api.errors import Conflict, NotFound
+from api.shipment_records import line_progress, shipment_lines_filled
 from api.visibility import Viewer, is_customer, own_customer
 from db.models import Order, ReviewNotice, StatusHistory, User
 from domain.progress import WorkOrderFacts, production_progress
@@ -132,7 +133,7 @@ _ORDER_DETAIL = text(
 SELECT
   o.order_no, o.status, o.held_from, o.customer_id, o.total::text AS total, o.currency,
   o.created_by, o.created_at, o.rejection_reasons, o.policy_version, o.policy_rule,
-  o.requested_delivery_date, o.archived_at, o.version, o.notes,
+  o.requested_delivery_date, o.archived_at, o.version, o.notes, o.backorder_cancelled_at,
   (SELECT coalesce(json_agg(json_build_object(
             'line_no', l.line_no, 'sku', l.sku, 'quantity', l.quantity,
             'unit_price', l.unit_price::text, 'amount', l.amount::text,
@@ -189,16 +190,22 @@ SELECT
             'sku', m.sku, 'kind', m.kind, 'quantity', m.quantity, 'at', m.at)
           ORDER BY m.at, m.id), '[]')
      FROM stock_movements m WHERE m.order_id = o.id) AS stock_movements,
-  (SELECT json_build_object(
-            'carrier', sh.carrier, 'tracking_no', sh.tracking_no, 'status', sh.status,
-            'booked_at', sh.booked_at, 'shipped_at', sh.shipped_at,
+  (SELECT coalesce(json_agg(json_build_object(
+            'seq', sh.seq, 'carrier', sh.carrier, 'tracking_no', sh.tracking_no,
+            'status', sh.status, 'booked_at', sh.booked_at, 'shipped_at', sh.shipped_at,
             'delivered_at', sh.delivered_at, 'cancelled_at', sh.cancelled_at,
+            'confirmed_at', sh.confirmed_at, 'confirmed_by', sh.confirmed_by,
+            'lines', (SELECT coalesce(json_agg(json_build_object(
+                              'line_no', p.line_no, 'quantity', p.quantity)
+                            ORDER BY p.line_no), '[]')
+                        FROM shipment_lines p WHERE p.shipment_id = sh.id),
             'events', (SELECT coalesce(json_agg(json_build_object(
                                'status', t.status, 'location', t.location,
                                'detail', t.detail, 'occurred_at', t.occurred_at)
                              ORDER BY t.occurred_at, t.id), '[]')
                          FROM shipment_events t WHERE t.shipment_id = sh.id))
-     FROM shipments sh WHERE sh.order_id = o.id) AS shipment,
+          ORDER BY sh.seq), '[]')
+     FROM shipments sh WHERE sh.order_id = o.id) AS shipments,
   (SELECT coalesce(json_agg(json_build_object(
             'from_status', h.from_status, 'to_status', h.to_status, 'actor', h.actor,
             'reason', h.reason, 'at', h.at,
@@ -240,7 +247,6 @@ async def order_detail(session: AsyncSession, viewer: Viewer, order_no: str) -> 
             "production": _production_section(row["work_orders"]),
             "production_records": row["production_records"],
             "stock_movements": row["stock_movements"],
-            "shipment": row["shipment"],
             "history": row["history"],
         }
     )
@@ -252,7 +258,6 @@ def _customer_view(row: Any) -> schemas.CustomerOrderPublic:
     return schemas.CustomerOrderPublic.model_validate(
         {
             **_shown_to_all(row),
-            "shipment": row["shipment"],
             "history": [
                 {**entry, "actor": entry["actor"] if entry["by_customer"] else None}
                 for entry in row["history"]
@@ -274,7 +279,25 @@ def _shown_to_all(row: Any) -> dict[str, Any]:
         "created_at": row["created_at"],
         "requested_delivery_date": row["requested_delivery_date"],
         "archived_at": row["archived_at"],
-        "lines": row["lines"],
+        **shipping_sections(row),
+    }
+
+
+def shipping_sections(row: Any) -> dict[str, Any]:
+    """The lines with what each has ready, shipped and delivered, and the order's shipments
+    (``shipment``: the latest, for clients that know one shipment per order)."""
+    shipments = shipment_lines_filled(row["shipments"], row["lines"])
+    lines = line_progress(
+        row["lines"], row["work_orders"], shipments, row["backorder_cancelled_at"] is not None
+    )
+    return {
+        "lines": lines,
+        "shipments": shipments,
+        "shipment": shipments[-1] if shipments else None,
+        "partially_shipped": any(line["shipped_qty"] for line in lines)
+        and any(line["state"] not in ("shipped", "delivered") for line in lines)
+        and row["backorder_cancelled_at"] is None,
+        "backorder_cancelled_at": row["backorder_cancelled_at"],
     }
 
 

@@ -310,6 +310,15 @@ def takes_tracking_events(order: Order) -> bool:
     )
 
 
+async def shipment_handed_over(session: AsyncSession, tracking_no: str) -> bool:
+    """The shipment went to the carrier: a shipment of an order that ships per line is
+    tracked from its hand-over, whatever the rest of the order is doing."""
+    shipped_at = await session.scalar(
+        select(Shipment.shipped_at).where(Shipment.tracking_no == tracking_no)
+    )
+    return shipped_at is not None
+
+
 def new_event_id() -> str:
     return uuid.uuid4().hex
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from activities.amendments import AmendmentChanges
 from activities.inputs import StockAllocation
+from domain.fulfilment import ShipmentLine, ShipmentState
 from domain.production import StepState, WorkOrderState
 from domain.review import DecisionState, LevelState
 from domain.statuses import OrderStatus
@@ -22,13 +23,17 @@ __all__ = [
     "AmendmentChanges",
     "AmendmentRequest",
     "CarrierUpdate",
+    "ConfirmRequest",
     "DecisionRequest",
     "DecisionState",
+    "DispatchRequest",
     "LevelState",
     "OrderState",
     "OrderTimers",
     "OrderWorkflowInput",
     "ProductionReport",
+    "ShipmentLine",
+    "ShipmentState",
     "StepState",
     "UpdateAck",
     "WorkOrderState",
@@ -76,6 +81,20 @@ class ActionRequest:
 
     actor: Actor
     reason: str | None = None
+
+
+@dataclass
+class DispatchRequest(ActionRequest):
+    """Dispatch: the lines and units to ship; None ships everything ready."""
+
+    lines: list[ShipmentLine] | None = None
+
+
+@dataclass
+class ConfirmRequest(ActionRequest):
+    """Confirm receipt: of one shipment (its tracking number), or of every delivered one."""
+
+    tracking_no: str | None = None
 
 
 @dataclass
@@ -155,6 +174,13 @@ class OrderState:
     transition_seq: int = 0
     # 1 as entered; each amendment makes the next version.
     version: int = 1
+    # Per-line fulfilment (release 1.1): None until the order first reaches shipping; then
+    # True when it ships line by line in shipments of their own, False when it ships as one
+    # shipment booked ahead, as release 1.0 did (see workflows/order/shipping.py).
+    per_line: bool | None = None
+    shipments: list[ShipmentState] = field(default_factory=list)
+    # A cancellation after a partial shipment cancelled what had not shipped.
+    backorder_cancelled: bool = False
 
 
 @dataclass

@@ -96,8 +96,9 @@ async def carrier_event(
 
     401: the signature or timestamp is wrong, or there is neither a signature nor a token.
     403: a signed-in user who is not logistics. 404: no shipment has this `tracking_no`.
-    409: the goods have not been handed to the carrier yet. 422: the body is not valid, or
-    `occurred_at` is before the order was entered. A refused event stores nothing."""
+    409: the goods have not been handed to the carrier yet. Each shipment of an order that
+    ships in several has its own tracking number, timeline and delivery. 422: the body is
+    not valid, or `occurred_at` is before the order was entered. A refused event stores nothing."""
     order = await services.shipment_order(session, body.tracking_no)
     if order.archived_at is not None:
         raise Conflict(
@@ -105,7 +106,9 @@ async def carrier_event(
         )
     if OrderStatus(order.status) in TERMINAL:
         raise Conflict(f"order {order.order_no} is {order.status}: a closed order takes no events")
-    if not services.takes_tracking_events(order):
+    if not services.takes_tracking_events(order) and not await services.shipment_handed_over(
+        session, body.tracking_no
+    ):
         raise Conflict(
             f"order {order.order_no} is {order.status}: tracking events are taken once the "
             "goods were handed to the carrier"

@@ -34,7 +34,14 @@ from api.schemas.types import OrderNo
 from db.models import User
 from domain.roles import APPROVER_ROLES, Role
 from logs import bind_order_no
-from workflows.messages import ActionRequest, DecisionRequest, ProductionReport
+from workflows.messages import (
+    ActionRequest,
+    ConfirmRequest,
+    DecisionRequest,
+    DispatchRequest,
+    ProductionReport,
+    ShipmentLine,
+)
 from workflows.order import OrderWorkflow
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=responses(Unauthorized))
@@ -342,9 +349,17 @@ async def report_production(
     "/{order_no}/dispatch",
     response_model=schemas.OrderView,
     responses=ACTION_ERRORS,
-    summary="Hand the goods to the carrier",
-    description=f"""Logistics. The order must be AWAITING_SHIPMENT: it becomes SHIPPED and
-its tracking goes live (carrier events then arrive at `POST /carrier-events`). No body.
+    summary="Hand goods that are ready to the carrier",
+    description=f"""Logistics. Makes a shipment, with its own booking and tracking number,
+hands it to the carrier and takes its units out of stock. Without `lines` (or without a
+body) everything ready and not yet shipped goes; with `lines`, exactly those units, each at
+most what its line has ready and not yet shipped (422 otherwise, and for a line the order
+does not have). What is ready ships while the order is IN_PRODUCTION or AWAITING_SHIPMENT;
+the rest is a backorder that ships when ready. Once every line shipped in full the order is
+SHIPPED. Carrier events then arrive per tracking number at `POST /carrier-events`.
+
+An order that booked its one shipment ahead (entered before per-line fulfilment) ships whole
+from AWAITING_SHIPMENT, without `lines`.
 
 403: the caller is not logistics. {_ACTION_ERRORS_TEXT}""",
 )
@@ -354,8 +369,17 @@ async def dispatch(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    body: schemas.DispatchCreate | None = None,
 ) -> schemas.OrderView:
-    request = ActionRequest(services.actor_of(user), "handed to the carrier")
+    body = body or schemas.DispatchCreate()
+    lines = (
+        None
+        if body.lines is None
+        else [ShipmentLine(line.line_no, line.quantity) for line in body.lines]
+    )
+    request = DispatchRequest(
+        services.actor_of(user), body.reason or "handed to the carrier", lines=lines
+    )
     return await update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.dispatch, request
     )
@@ -365,12 +389,15 @@ async def dispatch(
     "/{order_no}/confirm-delivery",
     response_model=schemas.OrderView,
     responses=ACTION_ERRORS,
-    summary="Confirm receipt of a delivered order",
-    description=f"""The order's customer, or sales on its behalf. A DELIVERED order becomes
-COMPLETED; without a confirmation it completes by itself after `auto_confirm_after`
-(default 7 days). No body.
+    summary="Confirm receipt of delivered goods",
+    description=f"""The order's customer, or sales on its behalf. Confirms receipt of every
+delivered shipment not yet confirmed, or of the one named by its tracking number
+(`{{"shipment": "<tracking_no>"}}`); a shipment not confirmed is confirmed by itself
+`auto_confirm_after` (default 7 days) after its delivery. Once every line is delivered and
+every shipment confirmed the order is COMPLETED. The body is optional.
 
-403: the caller is neither the order's customer nor sales. {_ACTION_ERRORS_TEXT}""",
+403: the caller is neither the order's customer nor sales. 422: the order has no shipment
+with that tracking number. {_ACTION_ERRORS_TEXT}""",
 )
 async def confirm_delivery(
     order_no: OrderNoPath,
@@ -378,8 +405,10 @@ async def confirm_delivery(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    body: schemas.ConfirmDeliveryCreate | None = None,
 ) -> schemas.OrderView:
-    request = ActionRequest(services.actor_of(user), "receipt confirmed")
+    tracking_no = body.shipment if body is not None else None
+    request = ConfirmRequest(services.actor_of(user), "receipt confirmed", tracking_no=tracking_no)
     return await update_and_show(
         session,
         temporal,

@@ -8,6 +8,7 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.reference`: order statuses, customers, products;
 * :mod:`api.schemas.orders`: entering an order and reading it;
 * :mod:`api.schemas.amendments`: amending an order, and its versions;
+* :mod:`api.schemas.shipping`: dispatching lines, confirming shipments, the order's shipments;
 * :mod:`api.schemas.customer`: the customer's view of its orders, and the shapes an order
   endpoint answers in (staff or customer);
 * :mod:`api.schemas.order_lists`: orders as the order list and its CSV export show them;
@@ -93,6 +94,13 @@ from api.schemas.reference import (
     RoutingStepPublic,
     StatusLabel,
 )
+from api.schemas.shipping import (
+    ConfirmDeliveryCreate,
+    DispatchCreate,
+    DispatchLineCreate,
+    OrderShipmentPublic,
+    ShipmentLinePublic,
+)
 from api.schemas.templates import (
     CronSchedule,
     MonthlySchedule,
@@ -111,6 +119,7 @@ __all__ = [
     "AuditEntryPublic",
     "AuditVerification",
     "CarrierEventCreate",
+    "ConfirmDeliveryCreate",
     "CronSchedule",
     "CustomerHistoryPublic",
     "CustomerOrderLinePublic",
@@ -123,6 +132,8 @@ __all__ = [
     "DecisionPublic",
     "DelegationCreate",
     "DelegationPublic",
+    "DispatchCreate",
+    "DispatchLineCreate",
     "FieldChangePublic",
     "HistoryPageView",
     "HistoryPublic",
@@ -137,6 +148,7 @@ __all__ = [
     "OrderListItem",
     "OrderListPageView",
     "OrderPublic",
+    "OrderShipmentPublic",
     "OrderStatusPublic",
     "OrderSummary",
     "OrderTemplateCreate",
@@ -163,6 +175,7 @@ __all__ = [
     "ReviewPublic",
     "RoutingStepPublic",
     "ScheduleStatePublic",
+    "ShipmentLinePublic",
     "ShipmentPublic",
     "SignInForm",
     "StatusLabel",

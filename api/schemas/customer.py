@@ -19,6 +19,7 @@ from api.schemas.examples import CUSTOMER_ORDER_SUMMARY_EXAMPLE, SHIPMENT_EXAMPL
 from api.schemas.fulfilment import ShipmentPublic
 from api.schemas.orders import HistoryPublic, OrderPublic
 from api.schemas.reference import StatusLabel
+from api.schemas.shipping import OrderShipmentPublic
 
 
 class CustomerOrderLinePublic(BaseModel):
@@ -41,6 +42,8 @@ class CustomerOrderLinePublic(BaseModel):
     quantity: int
     unit_price: Decimal | None
     amount: Decimal | None
+    shipped_qty: int = 0
+    delivered_qty: int = 0
 
 
 class CustomerTransitionPublic(BaseModel):
@@ -137,7 +140,10 @@ class CustomerOrderPublic(CustomerOrderSummary):
     )
 
     lines: list[CustomerOrderLinePublic]
-    shipment: ShipmentPublic | None
+    shipment: ShipmentPublic | None = Field(description="The latest shipment.")
+    shipments: list[OrderShipmentPublic] = Field(default_factory=list)
+    partially_shipped: bool = False
+    backorder_cancelled_at: datetime | None = None
     history: list[CustomerTransitionPublic]
 
 

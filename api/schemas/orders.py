@@ -23,6 +23,7 @@ from api.schemas.fulfilment import (
     StockMovementPublic,
 )
 from api.schemas.reference import StatusLabel
+from api.schemas.shipping import OrderShipmentPublic
 from api.schemas.types import (
     MAX_DELIVERY_LEAD_DAYS,
     MAX_ORDER_LINES,
@@ -120,6 +121,17 @@ class OrderLinePublic(BaseModel):
     amount: Decimal | None
     reserved_qty: int = Field(description="Units reserved from stock when the order was approved.")
     produce_qty: int = Field(description="Units production makes because stock was short.")
+    ready_qty: int = Field(
+        default=0, description="Units ready to ship: reserved from stock, or made for the line."
+    )
+    shipped_qty: int = Field(default=0, description="Units handed to the carrier.")
+    delivered_qty: int = Field(default=0, description="Units the carrier reported delivered.")
+    state: str | None = Field(
+        default=None,
+        description="pending (before approval), reserved, in_production, ready, "
+        "partially_shipped, shipped, delivered; backorder_cancelled when what had not shipped "
+        "was cancelled.",
+    )
 
 
 class HistoryPublic(BaseModel):
@@ -167,5 +179,18 @@ class OrderPublic(OrderSummary):
     production: ProductionPublic | None
     production_records: list[ProductionRecordPublic]
     stock_movements: list[StockMovementPublic]
-    shipment: ShipmentPublic | None
+    shipment: ShipmentPublic | None = Field(
+        description="The latest shipment (kept for clients that know one shipment per "
+        "order); every one is in `shipments`."
+    )
+    shipments: list[OrderShipmentPublic] = Field(default_factory=list)
+    partially_shipped: bool = Field(
+        default=False,
+        description="Some units shipped, others are still to ship (a backorder).",
+    )
+    backorder_cancelled_at: datetime | None = Field(
+        default=None,
+        description="When a cancellation after a partial shipment cancelled what had not "
+        "shipped; what shipped goes on to delivery.",
+    )
     history: list[HistoryPublic]

@@ -103,10 +103,13 @@ class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
         Index("ix_shipments_delivered_at", "delivered_at", postgresql_include=["order_id"]),
+        UniqueConstraint("order_id", "seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    # 1, 2, ... per order: an order ships in one shipment or several (per-line fulfilment).
+    seq: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     carrier: Mapped[str] = mapped_column(String(64))
     tracking_no: Mapped[str] = mapped_column(String(64), unique=True)
     # booked | shipped | in_transit | out_for_delivery | delivered | exception | cancelled
@@ -115,10 +118,33 @@ class Shipment(Base):
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Receipt of this shipment, confirmed by the customer (or sales), or automatically.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
 
     events: Mapped[list[ShipmentEvent]] = relationship(
         order_by="ShipmentEvent.occurred_at", cascade="all, delete-orphan"
     )
+    # What the shipment carries; none for a shipment of release 1.0, which carries the whole
+    # order.
+    lines: Mapped[list[ShipmentLine]] = relationship(
+        order_by="ShipmentLine.line_no", cascade="all, delete-orphan"
+    )
+
+
+class ShipmentLine(Base):
+    """Units of one order line in one shipment."""
+
+    __tablename__ = "shipment_lines"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "line_no"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
 
 
 class ShipmentEvent(Base):

@@ -63,6 +63,9 @@ class Order(Base):
     # When the archive run archived the order (closed long enough ago); null while it is not.
     # An archived order is read-only and left out of the default order lists.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a cancellation after a partial shipment cancelled what had not shipped (the
+    # backorder); what shipped goes on to delivery. Null while the order ships in full.
+    backorder_cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

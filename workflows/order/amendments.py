@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.inputs import TransitionRecord
     from domain.actors import SYSTEM
     from domain.amendments import LevelBefore
+    from domain.fulfilment import check_amendable_lines
     from domain.notifications import NoticeRequest, NotificationEvent, order_notice
     from domain.refusals import conflict, invalid
     from domain.review import LevelState
@@ -57,7 +58,8 @@ class Amendments:
 
     def check(self, request: AmendmentRequest) -> None:
         """An order is amended under review, and after approval until it is dispatched; not
-        while it is on hold, being cancelled or dispatched, or after a system fault."""
+        while it is on hold, being cancelled or dispatched, or after a system fault. A line
+        that shipped in part is not reduced below what shipped (per-line fulfilment)."""
         state = self.order.state
         if state.cancel_request is not None:
             raise conflict("the order is being cancelled")
@@ -70,6 +72,12 @@ class Amendments:
             raise conflict("the order is being dispatched")
         if state.fault is not None:
             raise conflict("the order waits for ops after a system fault")
+        changes = request.changes
+        check_amendable_lines(
+            state.shipments,
+            [(change.line_no, change.quantity) for change in changes.change_lines],
+            changes.remove_lines,
+        )
 
     async def amend(self, request: AmendmentRequest) -> UpdateAck:
         order = self.order

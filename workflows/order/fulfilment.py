@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         Compensation,
         DispatchRecord,
         ShipmentBooking,
+        ShipmentRequest,
         StockAllocation,
         WorkOrderPlan,
     )
@@ -27,14 +28,19 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
     from activities.production import ProductionActivities
     from activities.review import ReviewActivities
+    from activities.shipments import ShipmentActivities
     from activities.stock import StockActivities
     from domain.actors import SYSTEM
+    from domain.fulfilment import BOOKED, LineFacts, LineProgress, ShipmentState, progress
     from domain.notifications import NotificationEvent, customer_notice, fault_notice
     from domain.statuses import OrderStatus
+    from workflows.messages import OrderState
     from workflows.order.context import FAULT_RETRY, OrderContext, StepFailed
     from workflows.order.production import ProductionTracker, work_order_state
 
 S = OrderStatus
+# The patch that brought per-line fulfilment: partial shipments and backorders (release 1.1).
+PER_LINE = "per-line-fulfilment"
 
 # A compensation whose worker died is retried after this long; it may call the carrier, whose
 # adapter gives up on a call after 10 s.
@@ -50,12 +56,24 @@ COMPENSATIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+def line_progress(state: OrderState) -> list[LineProgress]:
+    """Each line's units ready, shipped and delivered, as the workflow knows them."""
+    allocation = state.allocation
+    facts = [
+        LineFacts(line.line_no, line.sku, line.quantity, line.reserved, line.to_produce)
+        for line in (allocation.lines if allocation is not None else [])
+    ]
+    return progress(
+        facts, state.work_orders, state.shipments, backorder_cancelled=state.backorder_cancelled
+    )
+
+
 class Fulfilment:
     def __init__(self, order: OrderContext, production: ProductionTracker) -> None:
         self.order = order
         self.production = production
 
-    def _engaged(self, compensation: str) -> None:
+    def engaged(self, compensation: str) -> None:
         """Register an undo once, however often the step that needs it runs."""
         if compensation not in self.order.state.undo:
             self.order.state.undo.append(compensation)
@@ -68,16 +86,19 @@ class Fulfilment:
             StockActivities.reserve_stock, order.order_no
         )
         order.state.allocation = allocation
-        self._engaged(RELEASE_STOCK)
+        self.engaged(RELEASE_STOCK)
         if not allocation.to_produce():
-            await self.book_shipment("every unit reserved from stock")
+            if self.ships_per_line():
+                await self.book_line_shipment("every unit reserved from stock")
+            else:
+                await self.book_shipment("every unit reserved from stock")
             return
         # Approved again after an amendment re-opened the review: the work orders are booked.
         if not order.state.work_orders:
             plans: list[WorkOrderPlan] = await order.project(
                 ProductionActivities.plan_production, order.order_no
             )
-            self._engaged(CANCEL_PRODUCTION)
+            self.engaged(CANCEL_PRODUCTION)
             order.state.work_orders = [work_order_state(plan) for plan in plans]
         await order.advance(S.IN_PRODUCTION, SYSTEM, self.production.plan_summary())
 
@@ -86,17 +107,58 @@ class Fulfilment:
         an amendment took the order back under review meanwhile)."""
         await self.production.watch()
         if self.order.stage() == S.IN_PRODUCTION:
-            await self.book_shipment()
+            if self.ships_per_line():
+                await self.book_line_shipment("production done")
+            else:
+                await self.book_shipment()
+
+    def ships_per_line(self) -> bool:
+        """Whether the order ships line by line (release 1.1), decided once, where it first
+        reaches shipping: a dispatch while it is in production, or the end of production (or
+        of approval, when stock covers it all). An order a release-1.0 worker took past that
+        point replays the decision without the patch's marker and ships as it began: one
+        shipment booked ahead. So does one that booked that shipment before an amendment
+        took it back to production."""
+        state = self.order.state
+        if state.per_line is None:
+            state.per_line = state.tracking_no is None and workflow.patched(PER_LINE)
+        return state.per_line
 
     async def book_shipment(self, why: str = "") -> None:
         order = self.order
         booking: ShipmentBooking = await order.call(
             LogisticsActivities.book_shipment, order.order_no
         )
-        self._engaged(CANCEL_SHIPMENT)
+        self.engaged(CANCEL_SHIPMENT)
         order.state.tracking_no = booking.tracking_no
         reason = f"{booking.carrier} {booking.tracking_no} booked"
         await order.advance(S.AWAITING_SHIPMENT, SYSTEM, f"{why}; {reason}" if why else reason)
+
+    async def book_line_shipment(self, why: str) -> None:
+        """A per-line order is ready to ship: the shipment of what is left is booked ahead
+        (its lines are fixed when logistics hands it over), unless one is booked already or
+        nothing is left to ship."""
+        order = self.order
+        state = order.state
+        left = any(line.open_to_ship for line in line_progress(state))
+        booked = next((s for s in state.shipments if s.status == BOOKED and not s.lines), None)
+        if left and booked is None:
+            seq = len(state.shipments) + 1
+            booking: ShipmentBooking = await order.call(
+                ShipmentActivities.book_line_shipment, ShipmentRequest(order.order_no, seq)
+            )
+            self.engaged(CANCEL_SHIPMENT)
+            booked = ShipmentState(
+                seq=seq,
+                lines=[],
+                status=BOOKED,
+                carrier=booking.carrier,
+                tracking_no=booking.tracking_no,
+            )
+            state.shipments.append(booked)
+        if booked is not None:
+            why = f"{why}; {booked.carrier} {booked.tracking_no} booked"
+        await order.advance(S.AWAITING_SHIPMENT, SYSTEM, why)
 
     async def ship(self) -> None:
         """Main flow, AWAITING_SHIPMENT: hand the goods over once logistics dispatches."""
@@ -135,7 +197,7 @@ class Fulfilment:
         assert state.cancel_request is not None
         record = CancellationRecord(order.order_no, workflow.now())
         for name in reversed(state.undo):
-            await self._undo(name, record)
+            await self.undo(name, record)
         if any(level.status in ("waiting", "pending") for level in state.levels):
             closed: Compensation = await order.call(ReviewActivities.close_review, record)
             state.compensations.append(closed.done)
@@ -147,7 +209,7 @@ class Fulfilment:
                 S.CANCELLED, state.cancel_request.actor.username, state.cancel_request.reason
             )
 
-    async def _undo(self, name: str, record: CancellationRecord) -> None:
+    async def undo(self, name: str, record: CancellationRecord) -> None:
         """One compensation, as its own activity; :class:`StepFailed` when it fails for good."""
         order = self.order
         state = order.state
@@ -168,7 +230,7 @@ class Fulfilment:
         record = CancellationRecord(order.order_no, workflow.now())
         for name in reversed(state.undo):
             try:
-                await self._undo(name, record)
+                await self.undo(name, record)
             except StepFailed as failure:
                 reason = f"system fault: {failure}"
                 told = fault_notice(order.order_no, state.status, reason, key=name)

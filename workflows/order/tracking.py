@@ -3,6 +3,8 @@ exception puts it on until ops resumes or cancels it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -34,9 +36,11 @@ class CarrierTracking:
         order = self.order
         await order.wait(lambda: order.state.delivered)
         if order.stage() == S.SHIPPED:
-            await order.advance(S.DELIVERED, SYSTEM, DELIVERED_REASON, notices=[self._delivered()])
+            await order.advance(
+                S.DELIVERED, SYSTEM, DELIVERED_REASON, notices=[self.delivered_notice()]
+            )
 
-    def _delivered(self) -> NoticeRequest:
+    def delivered_notice(self) -> NoticeRequest:
         return customer_notice(
             NotificationEvent.DELIVERED,
             self.order.order_no,
@@ -72,7 +76,7 @@ class CarrierTracking:
             if update.status == "delivered" and state.status == S.SHIPPED:
                 # The delivery and the order's move to DELIVERED commit together.
                 record.transition = order.transition(
-                    S.DELIVERED, SYSTEM, DELIVERED_REASON, notices=[self._delivered()]
+                    S.DELIVERED, SYSTEM, DELIVERED_REASON, notices=[self.delivered_notice()]
                 )
                 order.publish(record.transition)
             try:
@@ -94,16 +98,20 @@ class CarrierTracking:
             if record.transition is not None:
                 order.apply(record.transition)
             if update.status == "exception" and newest and state.status == S.SHIPPED:
-                await self._hold_for_exception(update)
+                await self.hold_for_exception(update)
 
-    async def _hold_for_exception(self, update: CarrierUpdate) -> None:
+    async def hold_for_exception(
+        self, update: CarrierUpdate, held_from: OrderStatus = S.SHIPPED
+    ) -> None:
+        """The carrier could not deliver: the order waits on hold for ops. Callers hold the
+        lock."""
         order = self.order
         reason = update.detail or "no reason given"
         await order.record_transition(
             S.ON_HOLD,
             CARRIER,
             f"carrier exception: {reason}",
-            held_from=S.SHIPPED,
+            held_from=held_from,
             notices=[
                 order_notice(
                     NotificationEvent.CARRIER_EXCEPTION,
@@ -118,8 +126,11 @@ class CarrierTracking:
         order.state.carrier_hold = True
         order.show()
 
-    async def record_unrecorded(self) -> None:
-        """On a resume: the events a fault kept from the record, recorded now."""
+    async def record_unrecorded(
+        self, handle: Callable[[CarrierUpdate], Awaitable[None]] | None = None
+    ) -> None:
+        """On a resume: the events a fault kept from the record, recorded now (by ``handle``,
+        the per-line tracking's, for an order that ships per line)."""
         events, self.order.state.unrecorded_events = self.order.state.unrecorded_events, []
         for update in events:
-            await self.on_event(update)
+            await (handle or self.on_event)(update)

@@ -32,14 +32,16 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
     from domain.actors import SYSTEM
     from domain.notifications import NoticeRequest, NotificationEvent, customer_notice
-    from domain.refusals import conflict
+    from domain.refusals import conflict, invalid
     from domain.statuses import TERMINAL, OrderStatus, can_cancel, can_hold
     from workflows import search_attributes as sa
     from workflows.messages import (
         ActionRequest,
         AmendmentRequest,
         CarrierUpdate,
+        ConfirmRequest,
         DecisionRequest,
+        DispatchRequest,
         OrderState,
         OrderWorkflowInput,
         ProductionReport,
@@ -55,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order.fulfilment import Fulfilment
     from workflows.order.production import ProductionTracker
     from workflows.order.review import ReviewEngine
+    from workflows.order.shipping import Shipping
     from workflows.order.tracking import CarrierTracking
 
 S = OrderStatus
@@ -71,15 +74,25 @@ class OrderWorkflow:
         self.fulfilment = Fulfilment(self.order, self.production)
         self.tracking = CarrierTracking(self.order)
         self.amendments = Amendments(self.order, self.production)
+        self.shipping = Shipping(self.order, self.fulfilment, self.tracking)
         self.stages: dict[OrderStatus, Callable[[], Awaitable[None]]] = {
             S.CREATED: self._validate,
             S.UNDER_REVIEW: self.review.run,
             S.APPROVED: self.fulfilment.start,
             S.IN_PRODUCTION: self.fulfilment.produce,
-            S.AWAITING_SHIPMENT: self.fulfilment.ship,
-            S.SHIPPED: self.tracking.await_delivery,
-            S.DELIVERED: self._await_receipt,
+            S.AWAITING_SHIPMENT: self._per_line_or(self.fulfilment.ship),
+            S.SHIPPED: self._per_line_or(self.tracking.await_delivery),
+            S.DELIVERED: self._per_line_or(self._await_receipt),
         }
+
+    def _per_line_or(self, stage: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """A shipping stage: followed line by line for an order that ships per line, else as
+        release 1.0 ran it."""
+
+        async def run() -> None:
+            await (self.shipping.follow() if self.order.state.per_line else stage())
+
+        return run
 
     @workflow.run
     async def run(self, params: OrderWorkflowInput) -> str:
@@ -87,7 +100,13 @@ class OrderWorkflow:
         order.show()
         try:
             while (stage := order.stage()) not in TERMINAL:
-                await self._run_stage(stage)
+                try:
+                    await self._run_stage(stage)
+                except OrderCancelled:
+                    # After a partial shipment only the backorder is cancelled.
+                    if not self.shipping.cancels_backorder():
+                        raise
+                    await self.shipping.cancel_backorder()
             if order.state.status == S.REJECTED and order.state.undo:
                 # Rejected when an amendment re-opened the review after approval.
                 await self.fulfilment.undo_after_rejection()
@@ -236,9 +255,15 @@ class OrderWorkflow:
             with order.refusing():
                 self._check_cancel()
             order.state.cancel_request = request
-        # Answers once cancelled, or held for ops when a compensation failed for good.
+        # Answers once cancelled (or its backorder), or held for ops when a compensation
+        # failed for good.
+        state = order.state
         await workflow.wait_condition(
-            lambda: order.state.status == S.CANCELLED or order.state.fault is not None
+            lambda: (
+                state.status == S.CANCELLED
+                or state.fault is not None
+                or (state.backorder_cancelled and state.cancel_request is None)
+            )
         )
         return order.ack()
 
@@ -300,7 +325,8 @@ class OrderWorkflow:
             # The step a fault held runs again, tracking events it kept from the record too.
             state.carrier_hold = False
             state.fault = None
-        await self.tracking.record_unrecorded()
+        await self.tracking.record_unrecorded(self.carrier_event)
+        await self.shipping.resume_pending()
         return order.ack()
 
     @resume.validator
@@ -318,11 +344,13 @@ class OrderWorkflow:
     # ------------------------------------------------------------------ logistics, receipt
 
     @workflow.update
-    async def dispatch(self, request: ActionRequest) -> UpdateAck:
+    async def dispatch(self, request: DispatchRequest) -> UpdateAck:
+        if self.shipping.takes_dispatch():
+            return await self.shipping.dispatch(request)
         order = self.order
         async with order.lock:
             with order.refusing():
-                self._check_dispatch()
+                self._check_dispatch(request)
             order.state.dispatch_request = request
         # Answers once shipped, or held for ops when the hand-over failed for good (the
         # dispatch goes on when they resume).
@@ -332,20 +360,27 @@ class OrderWorkflow:
         return order.ack()
 
     @dispatch.validator
-    def _validate_dispatch(self, request: ActionRequest) -> None:
-        self._refuse_early(self._check_dispatch)
+    def _validate_dispatch(self, request: DispatchRequest) -> None:
+        if self.shipping.takes_dispatch():
+            self._refuse_early(lambda: self.shipping.check_dispatch(request))
+        else:
+            self._refuse_early(lambda: self._check_dispatch(request))
 
-    def _check_dispatch(self) -> None:
+    def _check_dispatch(self, request: DispatchRequest) -> None:
         self.order.check_open(S.AWAITING_SHIPMENT)
         if self.order.state.dispatch_request is not None:
             raise conflict("the order is already being dispatched")
+        if request.lines is not None:
+            raise conflict("the order ships as the one shipment booked for it: dispatch it whole")
 
     @workflow.update
-    async def confirm_delivery(self, request: ActionRequest) -> UpdateAck:
+    async def confirm_delivery(self, request: ConfirmRequest) -> UpdateAck:
+        if self.order.state.per_line:
+            return await self.shipping.confirm(request)
         order = self.order
         async with order.lock:
             with order.refusing():
-                self._check_confirm()
+                self._check_confirm(request)
             await order.record_transition(
                 S.COMPLETED,
                 request.actor.username,
@@ -357,12 +392,18 @@ class OrderWorkflow:
         return order.ack()
 
     @confirm_delivery.validator
-    def _validate_confirm_delivery(self, request: ActionRequest) -> None:
-        self._refuse_early(self._check_confirm)
+    def _validate_confirm_delivery(self, request: ConfirmRequest) -> None:
+        if self.order.state.per_line:
+            self._refuse_early(lambda: self.shipping.check_confirm(request))
+        else:
+            self._refuse_early(lambda: self._check_confirm(request))
 
-    def _check_confirm(self) -> None:
+    def _check_confirm(self, request: ConfirmRequest) -> None:
+        state = self.order.state
+        if request.tracking_no not in (None, state.tracking_no):
+            raise invalid(f"the order has no shipment {request.tracking_no}")
         self.order.check_open(S.DELIVERED)
-        if self.order.state.confirm_request is not None:
+        if state.confirm_request is not None:
             raise conflict("receipt is already confirmed")
 
     # ------------------------------------------------------------------ shop floor, carrier
@@ -377,4 +418,7 @@ class OrderWorkflow:
 
     @workflow.signal
     async def carrier_event(self, update: CarrierUpdate) -> None:
-        await self.tracking.on_event(update)
+        if self.order.state.per_line:
+            await self.shipping.on_event(update)
+        else:
+            await self.tracking.on_event(update)

@@ -1,0 +1,455 @@
+"""Per-line fulfilment (release 1.1): an order ships what is ready, in as many shipments as
+logistics dispatches, each with its own booking, tracking, delivery and receipt; the rest is a
+backorder that ships when ready, or is cancelled.
+
+Introduced under the :data:`~workflows.order.fulfilment.PER_LINE` patch, decided once per
+order where it first reaches shipping (``Fulfilment.ships_per_line``). The order's status
+follows its lines (``domain/fulfilment.py``): the update or event that makes the last move
+writes the transition with it, so the caller sees it at once, and the main flow (``follow``)
+moves on whatever is left, and auto-confirms each delivered shipment once
+``auto_confirm_after`` has passed since its delivery.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inputs import (
+        BackorderRecord,
+        CancellationRecord,
+        CarrierEventRecord,
+        DispatchRecord,
+        ReceiptRecord,
+        ShipmentBooking,
+        ShipmentRequest,
+        TransitionRecord,
+    )
+    from activities.logistics import LogisticsActivities
+    from activities.shipments import ShipmentActivities
+    from domain.actors import SYSTEM
+    from domain.fulfilment import (
+        BOOKED,
+        DELIVERED,
+        SHIPPED,
+        LineProgress,
+        ShipmentLine,
+        ShipmentState,
+        derived_status,
+        plan_shipment,
+        shipped_in_full,
+    )
+    from domain.notifications import NoticeRequest, NotificationEvent, customer_notice
+    from domain.refusals import conflict, invalid
+    from domain.statuses import TERMINAL, OrderStatus
+    from workflows.messages import CarrierUpdate, ConfirmRequest, DispatchRequest, UpdateAck
+    from workflows.order.context import OrderContext, StepFailed
+    from workflows.order.fulfilment import CANCEL_SHIPMENT, Fulfilment, line_progress
+    from workflows.order.tracking import DELIVERED_REASON, CarrierTracking
+
+S = OrderStatus
+# Where a per-line order goes next as its lines ship, deliver and are confirmed.
+NEXT = {S.AWAITING_SHIPMENT: S.SHIPPED, S.SHIPPED: S.DELIVERED, S.DELIVERED: S.COMPLETED}
+RANK = {S.AWAITING_SHIPMENT: 0, S.SHIPPED: 1, S.DELIVERED: 2, S.COMPLETED: 3}
+# Where logistics dispatches what is ready.
+DISPATCHABLE = (S.IN_PRODUCTION, S.AWAITING_SHIPMENT)
+
+
+class Shipping:
+    def __init__(
+        self, order: OrderContext, fulfilment: Fulfilment, tracking: CarrierTracking
+    ) -> None:
+        self.order = order
+        self.fulfilment = fulfilment
+        self.tracking = tracking
+
+    # ------------------------------------------------------------------ what the lines say
+
+    def lines(self) -> list[LineProgress]:
+        return line_progress(self.order.state)
+
+    def shipped_any(self) -> bool:
+        return any(shipment.handed_over for shipment in self.order.state.shipments)
+
+    def cancels_backorder(self) -> bool:
+        """A cancellation after a partial shipment cancels what has not shipped; the goods
+        a carrier could not deliver are written off with the whole order, as before."""
+        state = self.order.state
+        return bool(state.per_line) and self.shipped_any() and not state.carrier_hold
+
+    def _status_after(self) -> S:
+        return derived_status(self.lines(), self.order.state.shipments)
+
+    # ------------------------------------------------------------------ dispatch (update)
+
+    def takes_dispatch(self) -> bool:
+        """Whether a dispatch ships per line: the order does, or it is in production and has
+        not decided yet (an order started on release 1.0 takes it up there)."""
+        state = self.order.state
+        if state.per_line is not None:
+            return state.per_line
+        return state.status == S.IN_PRODUCTION and state.tracking_no is None
+
+    def check_dispatch(self, request: DispatchRequest) -> list[ShipmentLine]:
+        state = self.order.state
+        if state.cancel_request is not None:
+            raise conflict("the order is being cancelled")
+        if state.fault is not None:
+            raise conflict("the order waits for ops after a system fault")
+        if state.status not in DISPATCHABLE:
+            raise conflict(
+                f"the order is {state.status.value}: what is ready ships while the order is "
+                f"{' or '.join(status.value for status in DISPATCHABLE)}"
+            )
+        return plan_shipment(self.lines(), request.lines)
+
+    async def dispatch(self, request: DispatchRequest) -> UpdateAck:
+        order = self.order
+        state = order.state
+        async with order.lock:
+            with order.refusing():
+                planned = self.check_dispatch(request)
+            self.fulfilment.ships_per_line()
+            # The shipment booked ahead when the order was ready takes these lines; else the
+            # shipment is booked now.
+            shipment = next(
+                (s for s in state.shipments if s.status == BOOKED and not s.lines), None
+            )
+            if shipment is None:
+                shipment = ShipmentState(seq=len(state.shipments) + 1, lines=[])
+                state.shipments.append(shipment)
+            shipment.lines = planned
+            await self._hand_over(shipment, request.actor.username, request.reason)
+        return order.ack()
+
+    async def _hand_over(self, shipment: ShipmentState, actor: str, reason: str | None) -> None:
+        """Book the shipment, hand it to the carrier and take its units out of stock. A step
+        that fails for good holds the order for ops; their resume hands it over then."""
+        order = self.order
+        state = order.state
+        try:
+            if shipment.tracking_no is None:
+                booking: ShipmentBooking = await order.call(
+                    ShipmentActivities.book_line_shipment,
+                    ShipmentRequest(order.order_no, shipment.seq),
+                )
+                shipment.carrier, shipment.tracking_no = booking.carrier, booking.tracking_no
+                shipment.status = BOOKED
+                # A booking not handed over is called off if the order is cancelled.
+                self.fulfilment.engaged(CANCEL_SHIPMENT)
+            await order.call(
+                LogisticsActivities.dispatch_shipment,
+                DispatchRecord(order.order_no, workflow.now(), shipment.seq, shipment.lines),
+            )
+        except StepFailed as failure:
+            await order.hold_for_fault(failure)
+            return
+        shipment.status = SHIPPED
+        if state.status == S.AWAITING_SHIPMENT and shipped_in_full(self.lines()):
+            why = f"shipped in full, last shipment {shipment.tracking_no}"
+            await self._move(S.SHIPPED, actor, reason or why, self._shipped_notice(shipment))
+        else:
+            order.show()
+
+    async def resume_pending(self) -> None:
+        """On a resume: shipments a fault stopped before the hand-over are handed over."""
+        order = self.order
+        pending = [
+            s for s in order.state.shipments if s.status in ("requested", BOOKED) and s.lines
+        ]
+        if not pending:
+            return
+        async with order.lock:
+            for shipment in pending:
+                if order.state.fault is None and order.state.cancel_request is None:
+                    await self._hand_over(shipment, SYSTEM, "handed to the carrier on resume")
+
+    async def _move(self, target: S, actor: str, reason: str, notice: NoticeRequest) -> None:
+        """A transition an update or event makes; when its write fails the main flow makes it
+        later (``follow``), so the caller is not failed for it. Callers hold the lock."""
+        try:
+            await self.order.record_transition(target, actor, reason, notices=[notice])
+        except StepFailed:
+            self.order.show()
+
+    # ------------------------------------------------------------------ main flow
+
+    async def follow(self) -> None:
+        """Main flow, AWAITING_SHIPMENT, SHIPPED or DELIVERED for a per-line order: move on as
+        the lines say, and auto-confirm each delivered shipment in time."""
+        order = self.order
+        stage = order.stage()
+        while order.stage() == stage:
+            if RANK[self._status_after()] > RANK[stage]:
+                target = NEXT[stage]
+                await order.advance(
+                    target, SYSTEM, self._reason(target), notices=[self._notice(target)],
+                    only_from=stage,
+                )  # fmt: skip
+                return
+            seen = self._progress_marker()
+            due = self._next_auto_confirm()
+            timeout = None if due is None else max(due - workflow.now(), timedelta(0))
+            moved = await order.wait(functools.partial(self._moved, stage, seen), timeout)
+            if not moved:
+                await self._auto_confirm_due()
+
+    def _moved(self, stage: S, seen: tuple[int, ...]) -> bool:
+        return self.order.stage() != stage or self._progress_marker() != seen
+
+    def _progress_marker(self) -> tuple[int, ...]:
+        shipments = self.order.state.shipments
+        return (
+            len(shipments),
+            sum(s.handed_over for s in shipments),
+            sum(s.status == DELIVERED for s in shipments),
+            sum(s.confirmed for s in shipments),
+        )
+
+    def _auto_confirm_after(self) -> timedelta:
+        return timedelta(seconds=self.order.params.timers.auto_confirm_after)
+
+    def _next_auto_confirm(self) -> datetime | None:
+        after = self._auto_confirm_after()
+        return min(
+            (
+                s.delivered_seen_at + after
+                for s in self.order.state.shipments
+                if s.status == DELIVERED and not s.confirmed and s.delivered_seen_at is not None
+            ),
+            default=None,
+        )
+
+    async def _auto_confirm_due(self) -> None:
+        order = self.order
+        async with order.lock:
+            now = workflow.now()
+            after = self._auto_confirm_after()
+            due = [
+                s
+                for s in order.state.shipments
+                if s.status == DELIVERED
+                and not s.confirmed
+                and s.delivered_seen_at is not None
+                and s.delivered_seen_at + after <= now
+            ]
+            if due:
+                await self._confirm(due, SYSTEM, "auto-confirmed: no confirmation in time")
+
+    def _reason(self, target: S) -> str:
+        return {
+            S.SHIPPED: "every line shipped",
+            S.DELIVERED: DELIVERED_REASON,
+            S.COMPLETED: "receipt of every shipment confirmed",
+        }[target]
+
+    def _notice(self, target: S) -> NoticeRequest:
+        if target == S.SHIPPED:
+            return self._shipped_notice(self.order.state.shipments[-1])
+        if target == S.DELIVERED:
+            return self.tracking.delivered_notice()
+        return self._completed_notice()
+
+    def _shipped_notice(self, shipment: ShipmentState) -> NoticeRequest:
+        return customer_notice(
+            NotificationEvent.SHIPPED,
+            self.order.order_no,
+            S.SHIPPED,
+            f"shipped in full, last tracking number {shipment.tracking_no}",
+            self.order.params.created_by,
+        )
+
+    def _completed_notice(self) -> NoticeRequest:
+        return customer_notice(
+            NotificationEvent.COMPLETED,
+            self.order.order_no,
+            S.COMPLETED,
+            "completed",
+            self.order.params.created_by,
+        )
+
+    # ------------------------------------------------------------------ receipt (update)
+
+    def check_confirm(self, request: ConfirmRequest) -> list[ShipmentState]:
+        """The delivered shipments a confirmation confirms: the one named, or every one."""
+        state = self.order.state
+        if state.cancel_request is not None:
+            raise conflict("the order is being cancelled")
+        if state.status in TERMINAL:
+            raise conflict(f"the order is {state.status.value}")
+        if request.tracking_no is not None:
+            named = next((s for s in state.shipments if s.tracking_no == request.tracking_no), None)
+            if named is None:
+                raise invalid(f"the order has no shipment {request.tracking_no}")
+            if named.confirmed:
+                raise conflict(f"receipt of shipment {request.tracking_no} is already confirmed")
+            if named.status != DELIVERED:
+                raise conflict(f"shipment {request.tracking_no} is not delivered yet")
+            return [named]
+        waiting = [s for s in state.shipments if s.status == DELIVERED and not s.confirmed]
+        if not waiting:
+            raise conflict(
+                f"the order is {state.status.value}: no delivered shipment waits for confirmation"
+            )
+        return waiting
+
+    async def confirm(self, request: ConfirmRequest) -> UpdateAck:
+        order = self.order
+        async with order.lock:
+            with order.refusing():
+                shipments = self.check_confirm(request)
+            await self._confirm(shipments, request.actor.username, request.reason, for_caller=True)
+        return order.ack()
+
+    async def _confirm(
+        self,
+        shipments: list[ShipmentState],
+        actor: str,
+        reason: str | None,
+        *,
+        for_caller: bool = False,
+    ) -> None:
+        """Receipt of ``shipments`` confirmed, with the order's completion when they are the
+        last delivered ones of an order delivered in full. Callers hold the lock."""
+        order = self.order
+        state = order.state
+        confirming = {s.seq for s in shipments}
+        handed = [s for s in state.shipments if s.handed_over]
+        completes = state.status == S.DELIVERED and all(
+            s.confirmed or s.seq in confirming for s in handed
+        )
+        transition: TransitionRecord | None = None
+        if completes:
+            transition = order.transition(
+                S.COMPLETED, actor, reason, notices=[self._completed_notice()]
+            )
+            order.publish(transition)
+        record = ReceiptRecord(
+            order.order_no, sorted(confirming), actor, workflow.now(), transition
+        )
+        try:
+            if for_caller:
+                await order.project_for_caller(ShipmentActivities.confirm_receipt, record)
+            else:
+                await order.project(ShipmentActivities.confirm_receipt, record)
+        except Exception:
+            if transition is not None:
+                order.unpublish(transition)
+            raise
+        for shipment in shipments:
+            shipment.confirmed = True
+        if transition is not None:
+            order.apply(transition)
+        else:
+            order.show()
+
+    # ------------------------------------------------------------------ carrier (signal)
+
+    async def on_event(self, update: CarrierUpdate) -> None:
+        """A tracking event of one shipment: its timeline, its delivery (which moves the
+        order to DELIVERED once every line shipped and every shipment is delivered), or an
+        exception, which holds the order until ops resumes or cancels it, as before."""
+        order = self.order
+        state = order.state
+        async with order.lock:
+            shipment = next(
+                (s for s in state.shipments if s.tracking_no == update.tracking_no), None
+            )
+            if state.status in TERMINAL or shipment is None or not shipment.handed_over:
+                return
+            key = f"{update.tracking_no}:{update.status}@{update.occurred_at.isoformat()}"
+            if key in state.carrier_seen:
+                return
+            latest = shipment.latest_tracking_at
+            newest = latest is None or update.occurred_at > latest
+            record = CarrierEventRecord(
+                update.tracking_no, update.status, update.location, update.occurred_at,
+                update.detail,
+            )  # fmt: skip
+            delivers = update.status == "delivered" and shipment.status == SHIPPED
+            if delivers and state.status == S.SHIPPED and self._last_delivery(shipment):
+                record.transition = order.transition(
+                    S.DELIVERED,
+                    SYSTEM,
+                    DELIVERED_REASON,
+                    notices=[self.tracking.delivered_notice()],
+                )
+                order.publish(record.transition)
+            try:
+                await order.project(LogisticsActivities.record_carrier_event, record)
+            except StepFailed as failure:
+                if record.transition is not None:
+                    order.unpublish(record.transition)
+                if not failure.data_fault:
+                    state.unrecorded_events.append(update)
+                await order.hold_for_fault(failure)
+                return
+            state.carrier_seen.append(key)
+            if newest:
+                shipment.latest_tracking_at = update.occurred_at
+            if delivers:
+                shipment.status = DELIVERED
+                shipment.delivered_seen_at = workflow.now()
+            if record.transition is not None:
+                order.apply(record.transition)
+            else:
+                order.show()
+            holdable = state.status in (S.IN_PRODUCTION, S.AWAITING_SHIPMENT, S.SHIPPED)
+            if update.status == "exception" and newest and shipment.status == SHIPPED and holdable:
+                await self.tracking.hold_for_exception(update, held_from=state.status)
+
+    def _last_delivery(self, shipment: ShipmentState) -> bool:
+        state = self.order.state
+        others = [s for s in state.shipments if s.handed_over and s is not shipment]
+        return shipped_in_full(self.lines()) and all(s.status == DELIVERED for s in others)
+
+    # ------------------------------------------------------------------ cancellation
+
+    async def cancel_backorder(self) -> None:
+        """Main flow, on a cancellation after a partial shipment: what has not shipped is
+        undone (reservations released, open work orders and bookings not handed over
+        cancelled), each once; then the order moves to SHIPPED with what shipped, which goes
+        on to delivery and completion. A compensation that fails for good holds the order for
+        ops, whose resume tries again."""
+        order = self.order
+        state = order.state
+        request = state.cancel_request
+        assert request is not None
+        record = CancellationRecord(order.order_no, workflow.now(), backorder_only=True)
+        while True:
+            try:
+                for name in list(reversed(state.undo)):
+                    await self.fulfilment.undo(name, record)
+                    state.undo.remove(name)
+                await self._close_backorder()
+                return
+            except StepFailed as failure:
+                async with order.lock:
+                    await order.hold_for_fault(failure)
+                await workflow.wait_condition(lambda: state.fault is None)
+
+    async def _close_backorder(self) -> None:
+        order = self.order
+        state = order.state
+        request = state.cancel_request
+        assert request is not None
+        async with order.lock:
+            reason = f"backorder cancelled: {request.reason}" if request.reason else None
+            transition = order.transition(
+                S.SHIPPED, request.actor.username, reason or "backorder cancelled"
+            )
+            order.publish(transition)
+            try:
+                await order.project(
+                    ShipmentActivities.close_backorder,
+                    BackorderRecord(order.order_no, workflow.now(), transition),
+                )
+            except StepFailed:
+                order.unpublish(transition)
+                raise
+            state.backorder_cancelled = True
+            state.cancel_request = None
+            order.apply(transition)
