@@ -20,8 +20,9 @@ from db.models import Order, Shipment
 
 
 def booking_reference(order_no: str, seq: int) -> str:
-    """What the carrier books a shipment under: repeated, it gives the same booking."""
-    return f"{order_no}-S{seq}"
+    """What the carrier books a shipment under: repeated, it gives the same booking. The
+    first shipment is booked under the order number, as an order's one shipment always was."""
+    return order_no if seq == 1 else f"{order_no}-S{seq}"
 
 
 class ShipmentActivities:

@@ -96,6 +96,7 @@ from api.schemas.reference import (
 )
 from api.schemas.shipping import (
     ConfirmDeliveryCreate,
+    CustomerShipmentPublic,
     DispatchCreate,
     DispatchLineCreate,
     OrderShipmentPublic,
@@ -127,6 +128,7 @@ __all__ = [
     "CustomerOrderPublic",
     "CustomerOrderSummary",
     "CustomerPublic",
+    "CustomerShipmentPublic",
     "CustomerTransitionPublic",
     "DecisionCreate",
     "DecisionPublic",

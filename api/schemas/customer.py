@@ -19,7 +19,7 @@ from api.schemas.examples import CUSTOMER_ORDER_SUMMARY_EXAMPLE, SHIPMENT_EXAMPL
 from api.schemas.fulfilment import ShipmentPublic
 from api.schemas.orders import HistoryPublic, OrderPublic
 from api.schemas.reference import StatusLabel
-from api.schemas.shipping import OrderShipmentPublic
+from api.schemas.shipping import CustomerShipmentPublic
 
 
 class CustomerOrderLinePublic(BaseModel):
@@ -141,7 +141,7 @@ class CustomerOrderPublic(CustomerOrderSummary):
 
     lines: list[CustomerOrderLinePublic]
     shipment: ShipmentPublic | None = Field(description="The latest shipment.")
-    shipments: list[OrderShipmentPublic] = Field(default_factory=list)
+    shipments: list[CustomerShipmentPublic] = Field(default_factory=list)
     partially_shipped: bool = False
     backorder_cancelled_at: datetime | None = None
     history: list[CustomerTransitionPublic]

@@ -60,8 +60,36 @@ class ShipmentLinePublic(BaseModel):
     quantity: int
 
 
-class OrderShipmentPublic(ShipmentPublic):
-    """One shipment of the order with the lines it carries and its receipt."""
+class CustomerShipmentPublic(ShipmentPublic):
+    """One shipment of the order with the lines it carries and when its receipt was
+    confirmed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **SHIPMENT_EXAMPLE,
+                    "seq": 1,
+                    "lines": [{"line_no": 1, "quantity": 50}],
+                    "confirmed_at": None,
+                }
+            ]
+        }
+    )
+
+    seq: int = Field(description="1, 2, ... in the order they were booked.")
+    lines: list[ShipmentLinePublic] = Field(
+        description="What it carries, fixed when it is handed over (a shipment booked before "
+        "per-line fulfilment carries the whole order and lists every line)."
+    )
+    confirmed_at: datetime | None = Field(
+        description="When its receipt was confirmed (or auto-confirmed); null until then."
+    )
+
+
+class OrderShipmentPublic(CustomerShipmentPublic):
+    """One shipment of the order with the lines it carries and its receipt, and who
+    confirmed it (staff only: the customer's view names nobody inside)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -77,12 +105,4 @@ class OrderShipmentPublic(ShipmentPublic):
         }
     )
 
-    seq: int = Field(description="1, 2, ... in the order they were dispatched.")
-    lines: list[ShipmentLinePublic] = Field(
-        description="What it carries (a shipment booked before per-line fulfilment carries "
-        "the whole order and lists every line)."
-    )
-    confirmed_at: datetime | None = Field(
-        description="When its receipt was confirmed (or auto-confirmed); null until then."
-    )
     confirmed_by: str | None

@@ -8,7 +8,8 @@ reports to the state and writes them to PostgreSQL.
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from temporalio import workflow
 
@@ -51,9 +52,21 @@ def work_order_state(plan: WorkOrderPlan) -> WorkOrderState:
     )
 
 
+class ReceiptClock(Protocol):
+    """The receipts of a per-line order's shipments, which production's wait keeps in time."""
+
+    def marker(self) -> tuple[int, ...]: ...
+
+    def next_auto_confirm(self) -> datetime | None: ...
+
+    async def auto_confirm_due(self) -> None: ...
+
+
 class ProductionTracker:
     def __init__(self, order: OrderContext) -> None:
         self.order = order
+        # Set by the workflow: shipments of a per-line order may be delivered during production.
+        self.receipts: ReceiptClock | None = None
 
     # ------------------------------------------------------------------ main flow
 
@@ -88,27 +101,36 @@ class ProductionTracker:
                 if wo.status == "open" and not wo.overdue and wo.planned_finish is not None
             ]
             due = min((wo.planned_finish for wo in watched if wo.planned_finish), default=None)
+            # A shipment of a per-line order delivered meanwhile is auto-confirmed in time.
+            receipts = self.receipts
+            confirm_at = receipts.next_auto_confirm() if receipts is not None else None
+            wake = min((at for at in (due, confirm_at) if at is not None), default=None)
             timeout = (
-                None if due is None else max(due - workflow.now(), timedelta(milliseconds=100))
+                None if wake is None else max(wake - workflow.now(), timedelta(milliseconds=100))
             )
-            moved = functools.partial(self._moved, len(state.work_orders))
+            seen = receipts.marker() if receipts is not None else ()
+            moved = functools.partial(self._moved, len(state.work_orders), seen)
             if await self.order.wait(moved, timeout=timeout):
                 continue
             now = workflow.now()
             for wo in watched:
                 if wo.status == "open" and wo.planned_finish and wo.planned_finish <= now:
                     await self._flag_overdue(wo)
+            if receipts is not None and confirm_at is not None and confirm_at <= now:
+                await receipts.auto_confirm_due()
             self.order.show()
 
-    def _moved(self, work_orders_seen: int) -> bool:
+    def _moved(self, work_orders_seen: int, receipts_seen: tuple[int, ...] = ()) -> bool:
         """Done, a shortfall to re-plan, a re-plan or an amendment added a work order whose
-        planned finish needs watching, or an amendment took the order back under review."""
+        planned finish needs watching, an amendment took the order back under review, or a
+        shipment of a per-line order moved on (its auto-confirm clock may start)."""
         state = self.order.state
         return (
             self.done()
             or bool(state.shortfall_from)
             or len(state.work_orders) != work_orders_seen
             or self.order.stage() != S.IN_PRODUCTION
+            or (self.receipts is not None and self.receipts.marker() != receipts_seen)
         )
 
     async def _flag_overdue(self, wo: WorkOrderState) -> None:

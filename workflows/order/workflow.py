@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.order.fulfilment import Fulfilment
     from workflows.order.production import ProductionTracker
+    from workflows.order.receipts import ShipmentReceipts
     from workflows.order.review import ReviewEngine
     from workflows.order.shipping import Shipping
     from workflows.order.tracking import CarrierTracking
@@ -74,7 +75,9 @@ class OrderWorkflow:
         self.fulfilment = Fulfilment(self.order, self.production)
         self.tracking = CarrierTracking(self.order)
         self.amendments = Amendments(self.order, self.production)
-        self.shipping = Shipping(self.order, self.fulfilment, self.tracking)
+        self.receipts = ShipmentReceipts(self.order, self.tracking)
+        self.production.receipts = self.receipts
+        self.shipping = Shipping(self.order, self.fulfilment, self.tracking, self.receipts)
         self.stages: dict[OrderStatus, Callable[[], Awaitable[None]]] = {
             S.CREATED: self._validate,
             S.UNDER_REVIEW: self.review.run,
@@ -376,7 +379,7 @@ class OrderWorkflow:
     @workflow.update
     async def confirm_delivery(self, request: ConfirmRequest) -> UpdateAck:
         if self.order.state.per_line:
-            return await self.shipping.confirm(request)
+            return await self.receipts.confirm(request)
         order = self.order
         async with order.lock:
             with order.refusing():
@@ -394,7 +397,7 @@ class OrderWorkflow:
     @confirm_delivery.validator
     def _validate_confirm_delivery(self, request: ConfirmRequest) -> None:
         if self.order.state.per_line:
-            self._refuse_early(lambda: self.shipping.check_confirm(request))
+            self._refuse_early(lambda: self.receipts.check_confirm(request))
         else:
             self._refuse_early(lambda: self._check_confirm(request))
 
@@ -419,6 +422,6 @@ class OrderWorkflow:
     @workflow.signal
     async def carrier_event(self, update: CarrierUpdate) -> None:
         if self.order.state.per_line:
-            await self.shipping.on_event(update)
+            await self.receipts.on_event(update)
         else:
             await self.tracking.on_event(update)
