@@ -168,7 +168,11 @@ class LogisticsActivities:
             )
             called_off: list[str] = []
             for shipment in shipments:
-                if record.backorder_only and shipment.shipped_at is not None:
+                # Delivered goods stay delivered; when only the backorder is cancelled, so
+                # does every shipment handed over.
+                if shipment.delivered_at is not None or (
+                    record.backorder_only and shipment.shipped_at is not None
+                ):
                     continue
                 if shipment.status == "booked":
                     await self.carrier.cancel(shipment.tracking_no)

@@ -12,9 +12,12 @@ order's existence (404), then the order's state (409) and the request against it
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from domain.fulfilment import DELIVERED, LineFacts, LineProgress, progress
 from domain.production import Report, check_report, production_done
 from domain.refusals import Refusal, RefusalKind
-from domain.statuses import TRANSITIONS, OrderStatus
+from domain.statuses import TERMINAL, TRANSITIONS, OrderStatus
 from workflows.messages import OrderState
 
 S = OrderStatus
@@ -55,11 +58,48 @@ def settled(state: OrderState) -> bool:
         allocation = state.allocation
         done = allocation is not None and production_done(state.work_orders, allocation.to_produce)
         return not done and not state.shortfall_from
+    if state.per_line:
+        return _per_line_settled(state)
     if state.status == S.AWAITING_SHIPMENT:
         return state.dispatch_request is None
     if state.status == S.SHIPPED:
         return not state.delivered
     return True
+
+
+def _per_line_settled(state: OrderState) -> bool:
+    """A per-line order waits on logistics while something is left to ship, on the carrier
+    while a shipment is not delivered, on the customer while one is not confirmed."""
+    lines = line_progress(state)
+    handed = [s for s in state.shipments if s.handed_over]
+    if state.status == S.AWAITING_SHIPMENT:
+        return any(line.shipped < line.due for line in lines)
+    if state.status == S.SHIPPED:
+        return any(s.status != DELIVERED for s in handed)
+    if state.status == S.DELIVERED:
+        return any(not s.confirmed for s in handed)
+    return True
+
+
+def line_progress(state: OrderState) -> list[LineProgress]:
+    """Per-line fulfilment: each line's units ready, shipped and delivered, by the domain's
+    rule (``domain.fulfilment``), from what the workflow knows."""
+    allocation = state.allocation
+    facts = [
+        LineFacts(line.line_no, line.sku, line.quantity, line.reserved, line.to_produce)
+        for line in (allocation.lines if allocation is not None else [])
+    ]
+    return progress(
+        facts, state.work_orders, state.shipments, backorder_cancelled=state.backorder_cancelled
+    )
+
+
+def ships_per_line(state: OrderState) -> bool:
+    """Decided where the order first reaches shipping; an order in production that booked
+    nothing yet decides it with its first dispatch."""
+    if state.per_line is not None:
+        return state.per_line
+    return state.status == S.IN_PRODUCTION and state.tracking_no is None
 
 
 def _busy_or_not(state: OrderState, status: OrderStatus) -> bool:
@@ -131,9 +171,30 @@ def resumed_status(state: OrderState) -> set[str]:
 
 
 def dispatch(state: OrderState) -> int:
+    """Without lines: everything ready ships, from production or awaiting shipment (per
+    line); an order booked ahead as release 1.0 did ships whole from AWAITING_SHIPMENT."""
+    if ships_per_line(state):
+        if state.cancel_request is not None or state.fault is not None:
+            return 409
+        if state.status not in (S.IN_PRODUCTION, S.AWAITING_SHIPMENT):
+            return 409
+        return 200 if any(line.open_to_ship for line in line_progress(state)) else 409
     if _busy_or_not(state, S.AWAITING_SHIPMENT) or state.dispatch_request is not None:
         return 409
     return 200
+
+
+def dispatched_status(state: OrderState) -> set[str]:
+    if not ships_per_line(state):
+        return {S.SHIPPED}
+    return {S.SHIPPED, S.IN_PRODUCTION, S.AWAITING_SHIPMENT, S.ON_HOLD}
+
+
+def cancelled_status(state: OrderState) -> set[str]:
+    """CANCELLED; after a partial shipment, the backorder only: the order ships what shipped."""
+    if state.per_line and any(s.handed_over for s in state.shipments) and not state.carrier_hold:
+        return {S.SHIPPED}
+    return {S.CANCELLED}
 
 
 def confirm(state: OrderState, person: str) -> int:
@@ -142,9 +203,21 @@ def confirm(state: OrderState, person: str) -> int:
         return 404
     if not ROLES[person] & {"customer", "sales"}:
         return 403
+    if state.per_line:
+        # Every delivered shipment not yet confirmed, whatever the rest of the order does.
+        if state.cancel_request is not None or state.status in TERMINAL:
+            return 409
+        waiting = [s for s in state.shipments if s.status == DELIVERED and not s.confirmed]
+        return 200 if waiting else 409
     if _busy_or_not(state, S.DELIVERED) or state.confirm_request is not None:
         return 409
     return 200
+
+
+def confirmed_status(state: OrderState) -> set[str]:
+    if not state.per_line:
+        return {S.COMPLETED}
+    return {S.COMPLETED, S.IN_PRODUCTION, S.AWAITING_SHIPMENT, S.SHIPPED, S.ON_HOLD}
 
 
 def production_report(state: OrderState, report: Report) -> int:
@@ -159,7 +232,35 @@ def production_report(state: OrderState, report: Report) -> int:
     return 200
 
 
-def takes_tracking(status: str, held_from: str | None) -> bool:
-    """Tracking events are taken once the goods were handed over."""
+def takes_tracking(state: OrderState, tracking_no: str) -> bool:
+    """Tracking events are taken once the goods were handed over: a per-line order's
+    shipment once it was, whatever the rest of the order does."""
+    status, held_from = state.status, state.held_from
     handed_over = (S.SHIPPED, S.DELIVERED)
-    return status in handed_over or (status == S.ON_HOLD and held_from in handed_over)
+    if status in handed_over or (status == S.ON_HOLD and held_from in handed_over):
+        return True
+    shipment = next((s for s in state.shipments if s.tracking_no == tracking_no), None)
+    return shipment is not None and shipment.handed_over and status not in TERMINAL
+
+
+def tracking_to_report(state: OrderState) -> str | None:
+    """The tracking number an event is about: a per-line order's first shipment the carrier
+    still has, else its latest."""
+    waiting = [s for s in state.shipments if s.handed_over and s.status != DELIVERED]
+    return waiting[0].tracking_no if waiting else state.tracking_no
+
+
+def latest_tracking_at(state: OrderState, tracking_no: str) -> datetime | None:
+    """The newest event the order (a per-line order: the shipment) has seen."""
+    if not state.per_line:
+        return state.latest_tracking_at
+    shipment = next((s for s in state.shipments if s.tracking_no == tracking_no), None)
+    return shipment.latest_tracking_at if shipment is not None else None
+
+
+def delivers_the_order(state: OrderState, tracking_no: str) -> bool:
+    """A delivery moves a shipped order on when it is the last shipment the carrier had."""
+    if state.status != S.SHIPPED:
+        return False
+    others = [s for s in state.shipments if s.handed_over and s.tracking_no != tracking_no]
+    return all(s.status == DELIVERED for s in others)

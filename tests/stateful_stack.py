@@ -238,9 +238,11 @@ def _route(path: str) -> str:
 
 
 def _is_event(key: str, status: str, occurred_at: datetime) -> bool:
+    """``status@occurred_at``; a per-line order's keys name the shipment first
+    (``tracking_no:status@occurred_at``)."""
     seen_status, _, at = key.partition("@")
     try:
         moment = datetime.fromisoformat(at)
     except ValueError:
         return False
-    return seen_status == status and moment.astimezone(UTC) == occurred_at
+    return seen_status.rpartition(":")[2] == status and moment.astimezone(UTC) == occurred_at

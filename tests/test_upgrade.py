@@ -5,12 +5,15 @@ source) take orders to every stage an order waits in for people or the carrier; 
 worker is then killed mid-flight, and the current API and worker, on the same Temporal,
 PostgreSQL and task queue, take every order to COMPLETED. What was recorded before the
 switch stays as it was, and nothing is done twice. The order left in review takes an
-amendment, which release 1.0 did not have (the ``amendments`` patch).
+amendment, which release 1.0 did not have (the ``amendments`` patch). The orders left before
+shipping ship per line on the current worker (the ``per-line-fulfilment`` patch); those the
+release took past that point finish as they began, in the one shipment it booked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
@@ -127,6 +130,17 @@ async def test_orders_started_on_release_1_0_finish_on_the_current_worker(
     # What was made went out; three orders shipped from stock; nothing stays reserved.
     left = STOCK - 3 * STOCKED_QTY
     assert stock == {world.sku: (0, 0, 0), stocked: (left, 0, left)}
+
+    # Every line shipped and was delivered in full, in whichever kind of shipment.
+    for order in after.values():
+        assert [(ln["shipped_qty"], ln["delivered_qty"], ln["state"]) for ln in order["lines"]] == [
+            (ln["quantity"], ln["quantity"], "delivered") for ln in order["lines"]
+        ]
+    # Orders left before shipping reached it on the current worker and ship per line; those
+    # the release took past that point replayed the decision without the patch: one shipment.
+    for stage, order_no in orders.items():
+        per_line = "per-line-fulfilment" in await patches_taken(temporal_client, order_no)
+        assert per_line == (stage in ("review", "production")), stage
 
     # Both workers did the work: each order's workflow tasks were completed by the release's
     # worker up to the kill, then by the current one.
@@ -248,6 +262,16 @@ def levels(order: dict[str, Any]) -> list[tuple[str, list[str]]]:
         (level["status"], [decision["by"] for decision in level["decisions"]])
         for level in order["review"]["levels"]
     ]
+
+
+async def patches_taken(client: Client, order_no: str) -> set[str]:
+    """The patches whose markers the order's workflow history holds."""
+    history = await client.get_workflow_handle(workflow_id_for(order_no)).fetch_history()
+    return {
+        json.loads(marker.details["patch-data"].payloads[0].data)["id"]
+        for marker in (event.marker_recorded_event_attributes for event in history.events)
+        if marker.marker_name == "core_patch"
+    }
 
 
 async def task_workers(client: Client, order_no: str) -> list[str]:

@@ -154,6 +154,7 @@ class OrderState:
     work_orders: list[WorkOrderState] = field(default_factory=list)
     # Products a report left short, each with the work order whose scrap did: to re-plan.
     shortfall_from: dict[str, str] = field(default_factory=dict)
+    # The shipment's tracking number; of the latest shipment of an order that ships per line.
     tracking_no: str | None = None
     # Carrier tracking: events seen (status@occurred_at), the newest, a hold it caused.
     carrier_seen: list[str] = field(default_factory=list)

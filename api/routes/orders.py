@@ -244,7 +244,9 @@ async def decide(
     summary="Cancel an order before it ships",
     description=f"""Sales or ops. Cancels the order with a `reason`; what it had set in
 motion is undone (stock reservations released, work orders and the carrier booking
-cancelled). Once SHIPPED an order can no longer be cancelled (409).
+cancelled). Once some of it shipped, only the backorder is cancelled: what has not shipped is
+undone the same way, and the order goes to SHIPPED with what shipped (`backorder_cancelled_at`),
+on to delivery and completion. Once SHIPPED an order can no longer be cancelled (409).
 
 403: the caller is neither sales nor ops. {_ACTION_ERRORS_TEXT}""",
 )

@@ -156,6 +156,7 @@ class Fulfilment:
                 tracking_no=booking.tracking_no,
             )
             state.shipments.append(booked)
+            state.tracking_no = booking.tracking_no
         if booked is not None:
             why = f"{why}; {booked.carrier} {booked.tracking_no} booked"
         await order.advance(S.AWAITING_SHIPMENT, SYSTEM, why)

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.shipments import ShipmentActivities
     from domain.actors import SYSTEM
     from domain.fulfilment import DELIVERED, SHIPPED, ShipmentState, shipped_in_full
-    from domain.notifications import NoticeRequest, NotificationEvent, customer_notice
+    from domain.notifications import NoticeRequest
     from domain.refusals import conflict, invalid
     from domain.statuses import TERMINAL, OrderStatus
     from workflows.messages import CarrierUpdate, ConfirmRequest, UpdateAck
@@ -72,13 +72,7 @@ class ShipmentReceipts:
                 await self._confirm(due, SYSTEM, "auto-confirmed: no confirmation in time")
 
     def completed_notice(self) -> NoticeRequest:
-        return customer_notice(
-            NotificationEvent.COMPLETED,
-            self.order.order_no,
-            S.COMPLETED,
-            "completed",
-            self.order.params.created_by,
-        )
+        return self.tracking.completed_notice()
 
     # ------------------------------------------------------------------ receipt (update)
 

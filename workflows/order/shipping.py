@@ -139,6 +139,7 @@ class Shipping:
                     ShipmentRequest(order.order_no, shipment.seq),
                 )
                 shipment.carrier, shipment.tracking_no = booking.carrier, booking.tracking_no
+                state.tracking_no = booking.tracking_no
                 shipment.status = BOOKED
                 # A booking not handed over is called off if the order is cancelled.
                 self.fulfilment.engaged(CANCEL_SHIPMENT)

@@ -4,6 +4,7 @@ exception puts it on until ops resumes or cancels it."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from temporalio import workflow
 
@@ -39,6 +40,34 @@ class CarrierTracking:
             await order.advance(
                 S.DELIVERED, SYSTEM, DELIVERED_REASON, notices=[self.delivered_notice()]
             )
+
+    async def await_receipt(self) -> None:
+        """DELIVERED: the customer confirms receipt (the update completes the order), or it
+        is confirmed automatically once ``auto_confirm_after`` has passed."""
+        order = self.order
+        state = order.state
+        waited = workflow.now() - state.since
+        left = timedelta(seconds=order.params.timers.auto_confirm_after) - waited
+        confirmed = await order.wait(
+            lambda: state.status != S.DELIVERED, timeout=max(left, timedelta(0))
+        )
+        if not confirmed:
+            await order.advance(
+                S.COMPLETED,
+                SYSTEM,
+                "auto-confirmed: no confirmation in time",
+                notices=[self.completed_notice()],
+                only_from=S.DELIVERED,
+            )
+
+    def completed_notice(self) -> NoticeRequest:
+        return customer_notice(
+            NotificationEvent.COMPLETED,
+            self.order.order_no,
+            S.COMPLETED,
+            "completed",
+            self.order.params.created_by,
+        )
 
     def delivered_notice(self) -> NoticeRequest:
         return customer_notice(

@@ -5,7 +5,8 @@ deliver, close), each stage picked by where the order stands, so a run that cont
 picks up exactly where the previous one stopped. People act through updates, whose validators
 refuse a request before anything is written; the carrier reports through signals; ``state``
 is the query. Each concern lives in its own module: ``review``, ``fulfilment``, ``production``,
-``tracking`` and ``details``; the handlers below only hand requests to them.
+``tracking``, ``shipping`` and ``receipts`` (per-line fulfilment, release 1.1) and ``details``;
+the handlers below only hand requests to them.
 
 Release 1.0: every later change that running orders depend on is guarded with
 ``workflow.patched`` (see the README), and recorded histories in ``tests/histories`` replay.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.inputs import ValidationOutcome
     from activities.orders import OrderActivities
     from domain.actors import SYSTEM
-    from domain.notifications import NoticeRequest, NotificationEvent, customer_notice
+    from domain.notifications import NotificationEvent
     from domain.refusals import conflict, invalid
     from domain.statuses import TERMINAL, OrderStatus, can_cancel, can_hold
     from workflows import search_attributes as sa
@@ -85,7 +85,7 @@ class OrderWorkflow:
             S.IN_PRODUCTION: self.fulfilment.produce,
             S.AWAITING_SHIPMENT: self._per_line_or(self.fulfilment.ship),
             S.SHIPPED: self._per_line_or(self.tracking.await_delivery),
-            S.DELIVERED: self._per_line_or(self._await_receipt),
+            S.DELIVERED: self._per_line_or(self.tracking.await_receipt),
         }
 
     def _per_line_or(self, stage: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
@@ -171,34 +171,6 @@ class OrderWorkflow:
             notices=[asking],
             opens_level=order.state.current_level,
             attributes=[*attributes, sa.REVIEW_LEVEL.value_set(order.state.current_level)],
-        )
-
-    async def _await_receipt(self) -> None:
-        """DELIVERED: the customer confirms receipt (the update completes the order), or it
-        is confirmed automatically once ``auto_confirm_after`` has passed."""
-        order = self.order
-        state = order.state
-        waited = workflow.now() - state.since
-        left = timedelta(seconds=order.params.timers.auto_confirm_after) - waited
-        confirmed = await order.wait(
-            lambda: state.status != S.DELIVERED, timeout=max(left, timedelta(0))
-        )
-        if not confirmed:
-            await order.advance(
-                S.COMPLETED,
-                SYSTEM,
-                "auto-confirmed: no confirmation in time",
-                notices=[self._completed()],
-                only_from=S.DELIVERED,
-            )
-
-    def _completed(self) -> NoticeRequest:
-        return customer_notice(
-            Event.COMPLETED,
-            self.order.order_no,
-            S.COMPLETED,
-            "completed",
-            self.order.params.created_by,
         )
 
     # ------------------------------------------------------------------ validators
@@ -388,7 +360,7 @@ class OrderWorkflow:
                 S.COMPLETED,
                 request.actor.username,
                 request.reason,
-                notices=[self._completed()],
+                notices=[self.tracking.completed_notice()],
                 for_caller=True,
             )
             order.state.confirm_request = request
