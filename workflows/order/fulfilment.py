@@ -228,7 +228,9 @@ class Fulfilment:
         (an ``order_fault`` alert and notice); the order stays REJECTED."""
         order = self.order
         state = order.state
-        record = CancellationRecord(order.order_no, workflow.now())
+        # Shipments already handed over go on to delivery, as after a cancelled backorder.
+        shipped = any(shipment.handed_over for shipment in state.shipments)
+        record = CancellationRecord(order.order_no, workflow.now(), backorder_only=shipped)
         for name in reversed(state.undo):
             try:
                 await self.undo(name, record)
