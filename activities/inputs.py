@@ -226,11 +226,12 @@ class ReceiptRecord:
 
 @dataclass
 class BackorderRecord:
-    """What had not shipped was cancelled; the order moves on with what shipped."""
+    """What had not shipped was cancelled; the order moves on to SHIPPED with what shipped,
+    by the transitions that take it there."""
 
     order_no: str
     at: datetime
-    transition: TransitionRecord
+    transitions: list[TransitionRecord]
 
 
 @dataclass

@@ -89,5 +89,10 @@ class ShipmentActivities:
                 .where(Order.id == order.id, Order.backorder_cancelled_at.is_(None))
                 .values(backorder_cancelled_at=record.at)
             )
-            if await write_transition(session, order, record.transition):
-                await audit_transition(session, record.transition)
+            written = [
+                transition
+                for transition in record.transitions
+                if await write_transition(session, order, transition)
+            ]
+            for transition in written:
+                await audit_transition(session, transition)

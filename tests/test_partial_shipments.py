@@ -141,6 +141,11 @@ async def test_cancelling_after_a_partial_shipment_cancels_the_backorder(world: 
     # What shipped stays shipped and goes on to delivery; the rest is released.
     assert order["status"] == "SHIPPED"
     assert order["backorder_cancelled_at"] is not None
+    # By the design's transitions: out of production, then shipped with what shipped.
+    assert [(h["from_status"], h["to_status"], h["reason"]) for h in order["history"]][-2:] == [
+        ("IN_PRODUCTION", "AWAITING_SHIPMENT", "backorder cancelled: customer needs no more"),
+        ("AWAITING_SHIPMENT", "SHIPPED", "every line shipped"),
+    ]
     assert [ln["state"] for ln in order["lines"]] == ["shipped", "backorder_cancelled"]
     assert [wo["status"] for wo in order["production"]["work_orders"]] == ["cancelled"]
     assert [s["status"] for s in order["shipments"]] == ["shipped"]

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         DispatchRecord,
         ShipmentBooking,
         ShipmentRequest,
+        TransitionRecord,
     )
     from activities.logistics import LogisticsActivities
     from activities.shipments import ShipmentActivities
@@ -212,10 +213,13 @@ class Shipping:
 
     def _notice(self, target: S) -> NoticeRequest:
         if target == S.SHIPPED:
-            return self._shipped_notice(self.order.state.shipments[-1])
+            return self._shipped_notice(self._last_handed_over())
         if target == S.DELIVERED:
             return self.tracking.delivered_notice()
         return self.receipts.completed_notice()
+
+    def _last_handed_over(self) -> ShipmentState:
+        return [s for s in self.order.state.shipments if s.handed_over][-1]
 
     def _shipped_notice(self, shipment: ShipmentState) -> NoticeRequest:
         return customer_notice(
@@ -257,19 +261,43 @@ class Shipping:
         request = state.cancel_request
         assert request is not None
         async with order.lock:
-            reason = f"backorder cancelled: {request.reason}" if request.reason else None
-            transition = order.transition(
-                S.SHIPPED, request.actor.username, reason or "backorder cancelled"
-            )
-            order.publish(transition)
+            transitions = self._backorder_transitions(request.actor.username, request.reason)
+            order.publish(transitions[-1])
             try:
                 await order.project(
                     ShipmentActivities.close_backorder,
-                    BackorderRecord(order.order_no, workflow.now(), transition),
+                    BackorderRecord(order.order_no, workflow.now(), transitions),
                 )
             except StepFailed:
-                order.unpublish(transition)
+                order.unpublish(transitions[0])
                 raise
             state.backorder_cancelled = True
             state.cancel_request = None
-            order.apply(transition)
+            for transition in transitions:
+                order.apply(transition)
+
+    def _backorder_transitions(self, actor: str, reason: str | None) -> list[TransitionRecord]:
+        """The order's way to SHIPPED by the design's transitions, written together: back
+        from a hold to where it was, out of production (nothing is left to make), shipped."""
+        order = self.order
+        state = order.state
+        why = f"backorder cancelled: {reason}" if reason else "backorder cancelled"
+        path: list[tuple[S, str]] = []
+        status = state.status
+        if status == S.ON_HOLD and state.held_from is not None:
+            status = state.held_from
+            path.append((status, why))
+        if status == S.IN_PRODUCTION:
+            status = S.AWAITING_SHIPMENT
+            path.append((status, why))
+        path.append((S.SHIPPED, "every line shipped" if path else why))
+        transitions: list[TransitionRecord] = []
+        seq, source = state.transition_seq, state.status
+        for target, because in path:
+            record = order.transition(target, actor, because)
+            record.seq, record.from_status = seq + 1, source.value
+            if target == S.SHIPPED:
+                record.notices = [self._shipped_notice(self._last_handed_over())]
+            transitions.append(record)
+            seq, source = record.seq, target
+        return transitions
