@@ -46,12 +46,15 @@ async def session_histories(client: Client, settings: Settings) -> list[Workflow
 
 
 def path_of(history: WorkflowHistory) -> str:
-    """The statuses an order went through, its review depth, whether it escalated, and whether
-    the run continued as new (a run that continued an earlier one starts where it stopped)."""
+    """The statuses an order went through, its review depth, whether it escalated, whether
+    it shipped in parts, and whether the run continued as new (a run that continued an earlier
+    one starts where it stopped)."""
     statuses: list[str] = []
     patches: list[str] = []
-    levels, escalated = 0, False
+    levels, escalated, hand_overs = 0, False, 0
     for event in history.events:
+        scheduled = event.activity_task_scheduled_event_attributes
+        hand_overs += scheduled.activity_type.name == "dispatch_shipment"
         if event.marker_recorded_event_attributes.marker_name == "core_patch":
             details = event.marker_recorded_event_attributes.details["patch-data"]
             patches.append(f"patch-{json.loads(details.payloads[0].data)['id']}")
@@ -71,6 +74,8 @@ def path_of(history: WorkflowHistory) -> str:
     marks = (
         (["escalated"] if escalated else [])
         + (["continued-as-new"] if continued else [])
+        # An order that shipped in parts (per-line fulfilment).
+        + ([f"{hand_overs}-shipments"] if hand_overs > 1 else [])
         + sorted(set(patches))
     )
     return "-".join([*statuses, f"{levels}-levels", *marks])
