@@ -244,3 +244,46 @@ async def test_hostile_dispatch_and_confirmation_bodies_are_refused(world: World
         assert response.status_code == 422, (body, response.text)
     order = await world.order(order_no)
     assert order["shipments"] == [] and order["status"] == "IN_PRODUCTION"
+
+
+async def test_a_shipped_line_takes_more_units_by_amendment(world: World) -> None:
+    """Changing what has not shipped is allowed: a line that shipped in full takes more units,
+    which are reserved and ship in a shipment of their own."""
+    order_no, in_stock, _ = await two_line_order(world)
+    assert (await dispatch(world, order_no, [(1, 4)])).status_code == 200
+
+    amended = await amend(
+        world, order_no, {"reason": "two more", "change_lines": [{"line_no": 1, "quantity": 6}]}
+    )
+
+    assert amended.status_code == 200, amended.text
+    order = amended.json()
+    assert order["status"] == "IN_PRODUCTION"
+    line = order["lines"][0]
+    assert (line["quantity"], line["ready_qty"], line["shipped_qty"]) == (6, 6, 4)
+    assert line["state"] == "partially_shipped"
+    more = await dispatch(world, order_no, [(1, 2)])
+    assert more.status_code == 200, more.text
+    assert [carried(s) for s in more.json()["shipments"]] == [[(1, 4)], [(1, 2)]]
+    assert await stock_of(world, in_stock) == (4, 0, 4)
+    assert (await ledger(world, in_stock))["balanced"]
+
+
+async def test_cancelling_a_held_order_after_a_partial_shipment(world: World) -> None:
+    order_no, _, _ = await two_line_order(world)
+    assert (await dispatch(world, order_no, [(1, 2)])).status_code == 200
+    held = await world.act(order_no, "hold", as_="ops", json_body={"reason": "customer call"})
+    assert held.status_code == 200, held.text
+
+    response = await world.act(order_no, "cancel", as_="ops", json_body={"reason": "no more"})
+
+    assert response.status_code == 200, response.text
+    order = response.json()
+    assert order["status"] == "SHIPPED" and order["held_from"] is None
+    assert [(h["from_status"], h["to_status"]) for h in order["history"]][-3:] == [
+        ("ON_HOLD", "IN_PRODUCTION"),
+        ("IN_PRODUCTION", "AWAITING_SHIPMENT"),
+        ("AWAITING_SHIPMENT", "SHIPPED"),
+    ]
+    # Line 1 shipped 2 of 4: it is due what shipped; line 2 shipped nothing.
+    assert [ln["state"] for ln in order["lines"]] == ["shipped", "backorder_cancelled"]

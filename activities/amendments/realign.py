@@ -2,11 +2,12 @@
 orders brought in line with its amended lines, in the amendment's own transaction.
 
 Per product, what the order needs is covered in this order, each source used before the next:
-units its finished work orders made, units it holds reserved from stock, units still available
-in stock, its open work orders (in the order they were booked), and a new work order for the
-rest. What is no longer needed goes back: made or reserved units surplus to the amended order
-are released to stock, and open work orders not needed are cancelled (what they did stays in
-their steps). Each movement's key names the version, so a retried amendment moves stock once.
+units it already shipped (a per-line order may have shipped part of it), units it holds
+reserved (made by its finished work orders, or from stock), units still available in stock,
+its open work orders (in the order they were booked), and a new work order for the rest. What
+is no longer needed goes back: made or reserved units surplus to the amended order are
+released to stock, and open work orders not needed are cancelled (what they did stays in their
+steps). Each movement's key names the version, so a retried amendment moves stock once.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from activities.inputs import StockAllocation, WorkOrderPlan
 from activities.production import book_work_order, plan_of
 from activities.stock import allocation_of, lock_products, move_stock, reserved_for_order
-from db.models import Order, WorkOrder
+from db.models import Order, StockMovement, WorkOrder
 
 
 @dataclass
@@ -37,15 +38,28 @@ class Realignment:
     reserved: dict[str, int] = field(default_factory=dict)
 
 
+async def shipped_for_order(session: AsyncSession, order_id: int) -> dict[str, int]:
+    """Units of each product the order shipped, from its stock movements."""
+    rows = await session.execute(
+        select(StockMovement.sku, func.sum(StockMovement.quantity))
+        .where(StockMovement.order_id == order_id, StockMovement.kind == "ship")
+        .group_by(StockMovement.sku)
+    )
+    return {sku: int(total) for sku, total in rows}
+
+
 async def realign_fulfilment(
     session: AsyncSession, order: Order, version: int, at: datetime
 ) -> Realignment:
     """Bring the (locked) order's stock and work orders in line with its lines, which the
     amendment has just written."""
     order_no = order.order_no
+    shipped = await shipped_for_order(session, order.id)
     need: dict[str, int] = defaultdict(int)
     for line in order.lines:
         need[line.sku] += line.quantity
+    for sku, units in shipped.items():
+        need[sku] = max(need[sku] - units, 0)
     work_orders = list(
         await session.scalars(
             select(WorkOrder)
@@ -64,13 +78,11 @@ async def realign_fulfilment(
         made = sum(
             wo.produced_qty for wo in work_orders if wo.sku == sku and wo.status == "completed"
         )
-        from_stock = max(held.get(sku, 0) - made, 0)
+        # Held units are made or from stock alike: the order keeps what it still needs.
         remaining = need.get(sku, 0)
-        use_made = min(made, remaining)
-        remaining -= use_made
-        keep_stock = min(from_stock, remaining)
-        remaining -= keep_stock
-        surplus = (made - use_made) + (from_stock - keep_stock)
+        keep = min(held.get(sku, 0), remaining)
+        remaining -= keep
+        surplus = held.get(sku, 0) - keep
         if await move_stock(
             session,
             product,
@@ -106,7 +118,10 @@ async def realign_fulfilment(
             )
             next_seq += 1
             result.new_work_orders.append(plan_of(booked))
-        from_stock_units[sku] = keep_stock + take
+        # Units covered now (shipped, kept, reserved) that its finished work orders did not
+        # make came from stock.
+        covered = shipped.get(sku, 0) + keep + take
+        from_stock_units[sku] = covered - min(made, covered)
     # Stock covers the lines in line order; the rest of each line is made.
     for line in order.lines:
         pool = from_stock_units.get(line.sku, 0)
