@@ -202,6 +202,8 @@ class DispatchRecord:
     # None: the order's one shipment, which carries the whole order (release 1.0).
     seq: int | None = None
     lines: list[ShipmentLine] | None = None
+    # Who hears of this shipment (a part of the order; the last part's transition tells).
+    notices: list[NoticeRequest] = field(default_factory=list)
 
 
 @dataclass

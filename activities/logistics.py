@@ -23,6 +23,7 @@ from activities.inputs import (
     DispatchRecord,
     ShipmentBooking,
 )
+from activities.outbox import write_notices
 from activities.records import lock_order, lock_order_row
 from activities.stock import move_stock
 from activities.transitions import audit_transition, write_transition
@@ -77,6 +78,7 @@ class LogisticsActivities:
                 await self.carrier.hand_over(shipment.tracking_no)
                 shipment.status = "shipped"
                 shipment.shipped_at = record.at
+                await write_notices(session, record.notices, order)
             products = {
                 p.sku: p
                 for p in await session.scalars(

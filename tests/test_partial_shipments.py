@@ -47,6 +47,15 @@ def carried(shipment: dict[str, Any]) -> list[tuple[int, int]]:
     return [(part["line_no"], part["quantity"]) for part in shipment["lines"]]
 
 
+async def inbox(world: World, order_no: str) -> list[dict[str, Any]]:
+    """The customer's in-app "shipped" notifications of the order."""
+    response = await world.api.get("/api/v1/notifications", headers=world["customer"].headers)
+    assert response.status_code == 200, response.text
+    return [
+        n for n in response.json()["data"] if n["order_no"] == order_no and n["event"] == "shipped"
+    ]
+
+
 async def delivered(world: World, order_no: str, tracking_no: str) -> dict[str, Any]:
     response = await world.carrier_event(tracking_no, "delivered")
     assert response.status_code == 202, response.text
@@ -76,6 +85,11 @@ async def test_ready_line_ships_while_the_backorder_is_made(world: World) -> Non
     assert order["shipment"]["tracking_no"] == one["tracking_no"]
     assert shipped(order) == [(1, 4, 0), (2, 0, 0)]
     assert [ln["state"] for ln in order["lines"]] == ["shipped", "in_production"]
+    # The customer hears of the part that left, and that the rest follows.
+    told = await eventually(
+        lambda: inbox(world, order_no), lambda notices: bool(notices), timeout=20
+    )
+    assert one["tracking_no"] in told[0]["subject"] and "the rest follows" in told[0]["subject"]
     # A line that shipped is not amended below what shipped, nor removed.
     reduced = await amend(
         world, order_no, {"reason": "less", "change_lines": [{"line_no": 1, "quantity": 3}]}
@@ -120,6 +134,8 @@ async def test_ready_line_ships_while_the_backorder_is_made(world: World) -> Non
         "COMPLETED",
     ]
     # Each unit left stock once, per shipment.
+    # One notice per part, and the order's own once it all shipped.
+    await eventually(lambda: inbox(world, order_no), lambda notices: len(notices) == 2)
     assert await stock_of(world, in_stock) == (6, 0, 6)
     assert await stock_of(world, to_make) == (0, 0, 0)
     assert (await ledger(world, in_stock))["balanced"]

@@ -39,7 +39,12 @@ with workflow.unsafe.imports_passed_through():
         plan_shipment,
         shipped_in_full,
     )
-    from domain.notifications import NoticeRequest, NotificationEvent, customer_notice
+    from domain.notifications import (
+        NoticeRequest,
+        NotificationEvent,
+        customer_notice,
+        order_notice,
+    )
     from domain.refusals import conflict
     from domain.statuses import OrderStatus
     from workflows.messages import DispatchRequest, UpdateAck
@@ -146,7 +151,13 @@ class Shipping:
                 self.fulfilment.engaged(CANCEL_SHIPMENT)
             await order.call(
                 LogisticsActivities.dispatch_shipment,
-                DispatchRecord(order.order_no, workflow.now(), shipment.seq, shipment.lines),
+                DispatchRecord(
+                    order.order_no,
+                    workflow.now(),
+                    shipment.seq,
+                    shipment.lines,
+                    notices=self._part_shipped_notices(shipment),
+                ),
             )
         except StepFailed as failure:
             await order.hold_for_fault(failure)
@@ -217,6 +228,26 @@ class Shipping:
         if target == S.DELIVERED:
             return self.tracking.delivered_notice()
         return self.receipts.completed_notice()
+
+    def _part_shipped_notices(self, shipment: ShipmentState) -> list[NoticeRequest]:
+        """The customer hears of each shipment that leaves part of the order to ship; the
+        one that ships the rest is told by the order's move to SHIPPED."""
+        adding = {part.line_no: part.quantity for part in shipment.lines}
+        lines = self.lines()
+        if all(line.shipped + adding.get(line.line_no, 0) >= line.due for line in lines):
+            return []
+        units = sum(adding.values())
+        told = order_notice(
+            NotificationEvent.SHIPPED,
+            self.order.order_no,
+            self.order.state.status,
+            f"shipment {shipment.seq} ({units} unit(s)) handed to the carrier, tracking number "
+            f"{shipment.tracking_no}; the rest follows when ready",
+            key=f"shipment-{shipment.seq}",
+            recipients=[self.order.params.created_by],
+            order_customer=True,
+        )
+        return [told]
 
     def _last_handed_over(self) -> ShipmentState:
         return [s for s in self.order.state.shipments if s.handed_over][-1]
