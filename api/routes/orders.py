@@ -40,7 +40,6 @@ from workflows.messages import (
     DecisionRequest,
     DispatchRequest,
     ProductionReport,
-    ShipmentLine,
 )
 from workflows.order import OrderWorkflow
 
@@ -352,16 +351,13 @@ async def report_production(
     response_model=schemas.OrderView,
     responses=ACTION_ERRORS,
     summary="Hand goods that are ready to the carrier",
-    description=f"""Logistics. Makes a shipment, with its own booking and tracking number,
-hands it to the carrier and takes its units out of stock. Without `lines` (or without a
-body) everything ready and not yet shipped goes; with `lines`, exactly those units, each at
-most what its line has ready and not yet shipped (422 otherwise, and for a line the order
-does not have). What is ready ships while the order is IN_PRODUCTION or AWAITING_SHIPMENT;
-the rest is a backorder that ships when ready. Once every line shipped in full the order is
-SHIPPED. Carrier events then arrive per tracking number at `POST /carrier-events`.
-
-An order that booked its one shipment ahead (entered before per-line fulfilment) ships whole
-from AWAITING_SHIPMENT, without `lines`.
+    description=f"""Logistics. A shipment with its own booking and tracking number goes to
+the carrier: without `lines` (or a body) everything ready and not yet shipped, else exactly
+those units, each at most what its line has ready and not yet shipped (422 otherwise). What
+is ready ships while the order is IN_PRODUCTION or AWAITING_SHIPMENT; the rest is a backorder
+that ships when ready; once every line shipped in full the order is SHIPPED. Carrier events
+arrive per tracking number at `POST /carrier-events`. An order that booked its one shipment
+before per-line fulfilment ships whole, without `lines`.
 
 403: the caller is not logistics. {_ACTION_ERRORS_TEXT}""",
 )
@@ -374,14 +370,8 @@ async def dispatch(
     body: schemas.DispatchCreate | None = None,
 ) -> schemas.OrderView:
     body = body or schemas.DispatchCreate()
-    lines = (
-        None
-        if body.lines is None
-        else [ShipmentLine(line.line_no, line.quantity) for line in body.lines]
-    )
-    request = DispatchRequest(
-        services.actor_of(user), body.reason or "handed to the carrier", lines=lines
-    )
+    reason = body.reason or "handed to the carrier"
+    request = DispatchRequest(services.actor_of(user), reason, lines=body.shipment_lines())
     return await update_and_show(
         session, temporal, settings, user, order_no, OrderWorkflow.dispatch, request
     )

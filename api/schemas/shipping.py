@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 from api.schemas.examples import SHIPMENT_EXAMPLE
 from api.schemas.fulfilment import ShipmentPublic
 from api.schemas.types import MAX_ORDER_LINES, FreeText, Quantity, SingleLine
+from domain.fulfilment import ShipmentLine
 
 
 class DispatchLineCreate(BaseModel):
@@ -39,6 +40,11 @@ class DispatchCreate(BaseModel):
         "has ready and not yet shipped; left out, everything ready ships.",
     )
     reason: FreeText | None = Field(default=None, max_length=2000)
+
+    def shipment_lines(self) -> list[ShipmentLine] | None:
+        if self.lines is None:
+            return None
+        return [ShipmentLine(line.line_no, line.quantity) for line in self.lines]
 
 
 class ConfirmDeliveryCreate(BaseModel):
