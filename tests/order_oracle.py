@@ -130,6 +130,18 @@ def resumed_status(state: OrderState) -> set[str]:
     return {state.held_from, *TRANSITIONS[state.held_from]}
 
 
+AMENDABLE = (S.UNDER_REVIEW, S.IN_PRODUCTION, S.AWAITING_SHIPMENT)
+
+
+def amend(state: OrderState) -> int:
+    """An amendment that changes something, from sales, with clean input."""
+    if state.cancel_request is not None or state.dispatch_request is not None:
+        return 409
+    if state.status not in AMENDABLE or state.fault is not None:
+        return 409
+    return 200
+
+
 def dispatch(state: OrderState) -> int:
     if _busy_or_not(state, S.AWAITING_SHIPMENT) or state.dispatch_request is not None:
         return 409

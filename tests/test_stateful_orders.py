@@ -72,6 +72,7 @@ class OrderWalk(RuleBasedStateMachine):
         self.created_at: dict[str, datetime] = {}
         self.tracking: dict[str, str | None] = {}
         self.replays: dict[str, tuple[dict[str, Any], str]] = {}
+        self.amendments = 0
 
     # ------------------------------------------------------------------ entering orders
 
@@ -141,6 +142,28 @@ class OrderWalk(RuleBasedStateMachine):
             body["comment"] = comment
         response = self.stack.act(order, "decisions", as_=person, body=body)
         self._expect(response, expected, {str(s) for s in oracle.decided_status(state, verdict)})
+
+    # ------------------------------------------------------------------ amendments
+
+    @rule(
+        order=orders,
+        person=st.sampled_from(["sales", "sales", "sales", "sup"]),
+        units=st.integers(1, 40),
+        note=text(max_size=40),
+    )
+    def amend(self, order: str, person: str, units: int, note: Drawn) -> None:
+        """Quantities within the one-level band, so the walk's reviews keep their shape;
+        the notes always change (each amendment numbers them), so something always does."""
+        self.amendments += 1
+        notes = f"{note.value} #{self.amendments}" if isinstance(note.value, str) else note.value
+        body = {
+            "reason": "walk",
+            "change_lines": [{"line_no": 1, "quantity": units}],
+            "notes": notes,
+        }
+        expected = self._refused(person, {"sales"}, note) or oracle.amend(self.known[order])
+        response = self.stack.act(order, "amendments", as_=person, body=body)
+        self._expect(response, expected, {str(s) for s in oracle.AMENDABLE} | {"APPROVED"})
 
     # ------------------------------------------------------------------ cancel, hold, resume
 
