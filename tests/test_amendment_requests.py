@@ -185,6 +185,16 @@ async def test_sales_refuse_a_request_and_the_customer_is_told_why(world: World)
     late = await answer(world, order_no, request["id"], "accept")
     assert_error(late, 409, "Conflict")
     assert (await world.order(order_no))["version"] == 1
+    audit = await world.api.get(
+        f"{API}/audit",
+        params={"order_no": order_no, "kind": "amendment_request"},
+        headers=world["ops"].headers,
+    )
+    assert audit.status_code == 200, audit.text
+    trail = [(e["actor"], e["payload"]["status"]) for e in audit.json()["data"]]
+    assert sorted(trail) == sorted(
+        [(world["customer"].username, "open"), (world["sales"].username, "refused")]
+    )
 
 
 async def test_a_request_the_order_refuses_stays_open(world: World) -> None:
