@@ -66,6 +66,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 TERMINAL: frozenset[OrderStatus] = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
+# Where an order takes amendments: under review, and after approval until it is dispatched.
+AMENDABLE: tuple[OrderStatus, ...] = (S.UNDER_REVIEW, S.IN_PRODUCTION, S.AWAITING_SHIPMENT)
 
 
 def can_transition(current: OrderStatus, target: OrderStatus) -> bool:

@@ -12,6 +12,7 @@ order's existence (404), then the order's state (409) and the request against it
 
 from __future__ import annotations
 
+from domain import statuses
 from domain.production import Report, check_report, production_done
 from domain.refusals import Refusal, RefusalKind
 from domain.statuses import TRANSITIONS, OrderStatus
@@ -130,14 +131,11 @@ def resumed_status(state: OrderState) -> set[str]:
     return {state.held_from, *TRANSITIONS[state.held_from]}
 
 
-AMENDABLE = (S.UNDER_REVIEW, S.IN_PRODUCTION, S.AWAITING_SHIPMENT)
-
-
 def amend(state: OrderState) -> int:
     """An amendment that changes something, from sales, with clean input."""
     if state.cancel_request is not None or state.dispatch_request is not None:
         return 409
-    if state.status not in AMENDABLE or state.fault is not None:
+    if state.status not in statuses.AMENDABLE or state.fault is not None:
         return 409
     return 200
 

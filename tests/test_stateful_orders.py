@@ -36,6 +36,7 @@ from api.app import create_app
 from chaos.invariants import history_problems, ledger_problems
 from config import Settings
 from domain.production import Report
+from domain.statuses import AMENDABLE
 from tests import order_oracle as oracle
 from tests.factories import DEFAULT_ROUTING, World
 from tests.hostile import Drawn, JsonText, any_hostile, count, hostile_text, text
@@ -163,7 +164,7 @@ class OrderWalk(RuleBasedStateMachine):
         }
         expected = self._refused(person, {"sales"}, note) or oracle.amend(self.known[order])
         response = self.stack.act(order, "amendments", as_=person, body=body)
-        self._expect(response, expected, {str(s) for s in oracle.AMENDABLE} | {"APPROVED"})
+        self._expect(response, expected, {str(s) for s in AMENDABLE} | {"APPROVED"})
 
     # ------------------------------------------------------------------ cancel, hold, resume
 

@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import NoticeRequest, NotificationEvent, order_notice
     from domain.refusals import conflict, invalid
     from domain.review import LevelState
-    from domain.statuses import OrderStatus
+    from domain.statuses import AMENDABLE, OrderStatus
     from workflows import search_attributes as sa
     from workflows.messages import AmendmentRequest, UpdateAck
     from workflows.order.context import OrderContext
@@ -44,10 +44,6 @@ with workflow.unsafe.imports_passed_through():
 S = OrderStatus
 # The patch that brought amendments (release 1.1).
 AMENDMENTS = "amendments"
-
-
-# Where an order takes amendments: under review, and after approval until it is dispatched.
-AMENDABLE = (S.UNDER_REVIEW, S.IN_PRODUCTION, S.AWAITING_SHIPMENT)
 
 
 class Amendments:
