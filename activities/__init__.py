@@ -37,8 +37,9 @@ def all_activities(
     ``worker.worker_activities``)."""
     orders = OrderActivities(sessions)
     review = ReviewActivities(sessions)
-    stock = StockActivities(sessions)
-    production = ProductionActivities(sessions)
+    lead = settings.shipping_lead_days
+    stock = StockActivities(sessions, shipping_lead_days=lead)
+    production = ProductionActivities(sessions, shipping_lead_days=lead)
     logistics = LogisticsActivities(sessions, carrier)
     notifications = NotificationActivities(sessions, settings)
     recurring = RecurringOrderActivities(sessions)

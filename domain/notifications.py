@@ -31,6 +31,7 @@ class NotificationEvent(StrEnum):
     ORDER_FAULT = "order_fault"
     FEEDBACK_REQUESTED = "feedback_requested"
     POOR_FEEDBACK = "poor_feedback"
+    PROMISE_CHANGED = "promise_changed"
 
 
 NOTIFICATION_EVENTS: tuple[str, ...] = tuple(event.value for event in NotificationEvent)

@@ -34,7 +34,7 @@ from db.models.fulfilment import (
     WorkOrderStep,
 )
 from db.models.notifications import Notification, WebhookSubscription
-from db.models.orders import Order, OrderLine, OrderVersion, StatusHistory
+from db.models.orders import Order, OrderLine, OrderVersion, PromiseChange, StatusHistory
 from db.models.reference import (
     Customer,
     Product,
@@ -68,6 +68,7 @@ __all__ = [
     "ProductPrice",
     "ProductionEvent",
     "ProductionLine",
+    "PromiseChange",
     "ReviewLevel",
     "ReviewNotice",
     "RoutingStep",
