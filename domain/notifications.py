@@ -34,6 +34,7 @@ class NotificationEvent(StrEnum):
     AMENDMENT_REQUESTED = "amendment_requested"
     AMENDMENT_ACCEPTED = "amendment_accepted"
     AMENDMENT_REFUSED = "amendment_refused"
+    PROMISE_CHANGED = "promise_changed"
 
 
 NOTIFICATION_EVENTS: tuple[str, ...] = tuple(event.value for event in NotificationEvent)

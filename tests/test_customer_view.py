@@ -26,7 +26,7 @@ CUSTOMER_ORDER_KEYS = {
     "shipment",
     "history",
 }
-CUSTOMER_LINE_KEYS = {"line_no", "sku", "quantity", "unit_price", "amount"}
+CUSTOMER_LINE_KEYS = {"line_no", "sku", "quantity", "unit_price", "amount", "promised_date"}
 CUSTOMER_TRANSITION_KEYS = {"from_status", "to_status", "actor", "at"}
 APPROVAL_COMMENT = "margin is thin; approve only because of volume"
 SHOP_FLOOR_NOTE = "spindle vibration on line, checked by QA"

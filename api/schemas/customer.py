@@ -31,6 +31,7 @@ class CustomerOrderLinePublic(BaseModel):
                     "quantity": 50,
                     "unit_price": "1850.00",
                     "amount": "92500.00",
+                    "promised_date": "2026-12-02",
                 }
             ]
         }
@@ -41,6 +42,12 @@ class CustomerOrderLinePublic(BaseModel):
     quantity: int
     unit_price: Decimal | None
     amount: Decimal | None
+    promised_date: date | None = Field(
+        default=None,
+        description="The day we promise the line reaches you (UTC), set when the order is "
+        "approved; if it moves, you are notified with the old and the new date. Null before "
+        "approval.",
+    )
 
 
 class CustomerTransitionPublic(BaseModel):
@@ -107,6 +114,7 @@ class CustomerOrderPublic(CustomerOrderSummary):
                             "quantity": 50,
                             "unit_price": "1850.00",
                             "amount": "92500.00",
+                            "promised_date": "2026-12-02",
                         },
                         {
                             "line_no": 2,
@@ -114,6 +122,7 @@ class CustomerOrderPublic(CustomerOrderSummary):
                             "quantity": 20,
                             "unit_price": "120.00",
                             "amount": "2400.00",
+                            "promised_date": "2026-12-02",
                         },
                     ],
                     "shipment": SHIPMENT_EXAMPLE,

@@ -43,7 +43,7 @@ from db.models.fulfilment import (
     WorkOrderStep,
 )
 from db.models.notifications import Notification, WebhookSubscription
-from db.models.orders import Order, OrderLine, OrderVersion, StatusHistory
+from db.models.orders import Order, OrderLine, OrderVersion, PromiseChange, StatusHistory
 from db.models.reference import (
     Customer,
     Product,
@@ -78,6 +78,7 @@ __all__ = [
     "ProductPrice",
     "ProductionEvent",
     "ProductionLine",
+    "PromiseChange",
     "ReviewLevel",
     "ReviewNotice",
     "RoutingStep",
