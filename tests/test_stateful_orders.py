@@ -149,12 +149,13 @@ class OrderWalk(RuleBasedStateMachine):
     @rule(
         order=orders,
         person=st.sampled_from(["sales", "sales", "sales", "sup"]),
-        units=st.integers(1, 40),
+        units=st.sampled_from([1, 3, 10, 40, 150]),
         note=text(max_size=40),
     )
     def amend(self, order: str, person: str, units: int, note: Drawn) -> None:
-        """Quantities within the one-level band, so the walk's reviews keep their shape;
-        the notes always change (each amendment numbers them), so something always does."""
+        """Quantities within the one-level band and past it (150 units need two levels, so an
+        approved order goes back under review); the notes always change (each amendment
+        numbers them), so something always does."""
         self.amendments += 1
         notes = f"{note.value} #{self.amendments}" if isinstance(note.value, str) else note.value
         body = {
