@@ -1,5 +1,7 @@
-"""Amendments: the ``amend`` update changes an order under review and re-opens exactly the
-review levels whose decisions no longer cover it (``domain/amendments.py`` says which).
+"""Amendments: the ``amend`` update changes an order under review, or after approval until it
+is dispatched, and re-opens exactly the review levels whose decisions no longer cover it
+(``domain/amendments.py`` says which); after approval its stock and work orders follow in the
+same write (``activities/amendments/realign.py``).
 
 The first change to the released 1.0 workflow, so it is introduced under a patch: the
 ``amend`` handler marks the history with :data:`AMENDMENTS` before its first command. An
@@ -8,7 +10,9 @@ update adds commands only at the end of its history, never in what a 1.0 worker 
 
 The amendment is planned first (priced and checked, nothing written), then the workflow sets
 out the amended review and records it all in one write: the version, its diff, the levels, the
-notices, and the approval when every level's decision still covers the change.
+notices, stock and work orders, and the transition it causes (approved when every level's
+decision covers the change under review; back under review when a level re-opened after
+approval). An order awaiting shipment whose amendment needs production goes back to it.
 """
 
 from __future__ import annotations
