@@ -83,10 +83,11 @@ _NO_STATS: dict[str, Any] = {
 }
 
 # Duration statistics over ``seconds`` (nulls, the unfinished, are ignored by each aggregate);
-# both percentiles from one sort.
+# both percentiles from one sort. Sums and means are rounded to the microsecond: a float sum
+# depends on the order rows come in, and the same history must give the same figures.
 _STATS = """
   count(seconds) AS count,
-  avg(seconds)::float AS mean,
+  round(avg(seconds)::numeric, 6)::float AS mean,
   percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY seconds) AS percentiles,
   max(seconds)::float AS max
 """
@@ -143,7 +144,7 @@ async def _read(
 _STAYS = f"""
 SELECT h.to_status AS status, {_STATS},
        count(*) - count(seconds) AS open,
-       coalesce(sum(seconds), 0)::float AS total
+       round(coalesce(sum(seconds), 0)::numeric, 6)::float AS total
 FROM (SELECT to_status, stay_seconds AS seconds, order_id, at FROM status_history) AS h
 WHERE h.at >= :start AND h.at < :end {{of_customer}}
 GROUP BY h.to_status
