@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.promises import DEFAULT_SHIPPING_LEAD_DAYS
+
 _ISO_DURATION = re.compile(
     r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
@@ -130,6 +132,9 @@ class Settings(BaseSettings):
     # Reminders a waiting level sends before it falls silent (until escalation or expiry).
     reminder_limit: int = Field(default=3, ge=0, le=100)
     auto_confirm_after: Duration = timedelta(days=7)
+    # Days from goods ready (in stock on approval, or the planned finish of their work
+    # orders) to the customer: each order line's promised date adds them.
+    shipping_lead_days: int = Field(default=DEFAULT_SHIPPING_LEAD_DAYS, ge=0, le=365)
     # The customer rates a completed order within this long after its completion.
     feedback_window: Duration = timedelta(days=30)
     # A COMPLETED, REJECTED or CANCELLED order is archived (read-only, out of the default

@@ -38,14 +38,15 @@ def all_activities(
     ``worker.worker_activities``)."""
     orders = OrderActivities(sessions)
     review = ReviewActivities(sessions)
-    stock = StockActivities(sessions)
-    production = ProductionActivities(sessions)
+    lead = settings.shipping_lead_days
+    stock = StockActivities(sessions, shipping_lead_days=lead)
+    production = ProductionActivities(sessions, shipping_lead_days=lead)
     logistics = LogisticsActivities(sessions, carrier)
     shipments = ShipmentActivities(sessions, carrier)
     notifications = NotificationActivities(sessions, settings)
     recurring = RecurringOrderActivities(sessions)
     archiving = ArchiveActivities(sessions)
-    amendments = AmendmentActivities(sessions)
+    amendments = AmendmentActivities(sessions, shipping_lead_days=lead)
     return [
         orders.record_transition,
         orders.record_fault,

@@ -27,6 +27,7 @@ from activities.inputs import (
     WorkOrderPlan,
 )
 from activities.outbox import write_notices
+from activities.promises import move_promises, promise_new_lines
 from activities.records import find_order, lock_order
 from activities.stock import move_stock
 from db.models import (
@@ -38,6 +39,7 @@ from db.models import (
     WorkOrder,
     WorkOrderStep,
 )
+from domain.promises import DEFAULT_SHIPPING_LEAD_DAYS
 from domain.scheduling import LineCalendar, earliest_booking
 
 DEFAULT_ROUTING = ["prepare", "assemble", "inspect"]
@@ -143,12 +145,22 @@ async def book_work_order(
 
 
 class ProductionActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        shipping_lead_days: int = DEFAULT_SHIPPING_LEAD_DAYS,
+    ) -> None:
         self.sessions = sessions
+        self.shipping_lead_days = shipping_lead_days
 
     @activity.defn
     async def plan_production(self, order_no: str) -> list[WorkOrderPlan]:
-        """One work order per product the order is short of, each booked on its best line."""
+        """One work order per product the order is short of, each booked on its best line.
+
+        Each line production makes is promised at its product's planned finish plus the
+        shipping lead time.
+        """
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_no, selectinload(Order.lines))
             existing = await _work_orders(session, order.id)
@@ -165,11 +177,16 @@ class ProductionActivities:
                     session, order, seq=seq, sku=sku, quantity=quantity
                 )
                 plans.append(plan_of(work_order))
+            await promise_new_lines(session, order, lead_days=self.shipping_lead_days)
             return plans
 
     @activity.defn
     async def replan_production(self, request: ReplanRequest) -> WorkOrderPlan:
-        """Book another work order for the units scrap left missing; once per ``seq``."""
+        """Book another work order for the units scrap left missing; once per ``seq``.
+
+        When the new plan finishes the product too late for a line's promise, the promise
+        moves and the customer is told the old and the new date, in the same transaction.
+        """
         async with self.sessions.begin() as session:
             order = await lock_order(session, request.order_no)
             for work_order in await _work_orders(session, order.id):
@@ -182,6 +199,16 @@ class ProductionActivities:
                 sku=request.sku,
                 quantity=request.quantity,
                 replan_of=request.replan_of,
+            )
+            await move_promises(
+                session,
+                order,
+                lead_days=self.shipping_lead_days,
+                cause=f"replan-{request.seq}",
+                why=(
+                    f"{request.quantity} unit(s) scrapped on {request.replan_of} are made again "
+                    f"by {work_order.work_order_no}"
+                ),
             )
             return plan_of(work_order)
 

@@ -19,9 +19,11 @@ from temporalio import activity
 
 from activities.inputs import CancellationRecord, Compensation, LineAllocation, StockAllocation
 from activities.outbox import write_notices
+from activities.promises import promise_new_lines
 from activities.records import lock_order
 from db.models import Alert, Order, OrderLine, Product, StockMovement
 from domain.notifications import low_stock_notice
+from domain.promises import DEFAULT_SHIPPING_LEAD_DAYS
 from domain.statuses import OrderStatus
 from domain.stock import EFFECTS, MovementKind
 
@@ -128,16 +130,23 @@ async def reserved_for_order(session: AsyncSession, order_id: int) -> dict[str, 
 
 
 class StockActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        shipping_lead_days: int = DEFAULT_SHIPPING_LEAD_DAYS,
+    ) -> None:
         self.sessions = sessions
+        self.shipping_lead_days = shipping_lead_days
 
     @activity.defn
     async def reserve_stock(self, order_no: str) -> StockAllocation:
         """Reserve what is available for each line, in line order; the rest is to be made.
 
         A product this leaves below its reorder point raises an alert, and ops and production
-        are told. Run again for the same order it changes nothing and answers the same
-        allocation.
+        are told. A line served wholly from stock is promised now plus the shipping lead time
+        (the others once their work orders are booked). Run again for the same order it
+        changes nothing and answers the same allocation.
         """
         async with self.sessions.begin() as session:
             order = await lock_order(session, order_no, selectinload(Order.lines))
@@ -159,6 +168,7 @@ class StockActivities:
                     line.reserved_qty = take
                     line.produce_qty = line.quantity - take
                 allocations.append(allocation_of(line))
+            await promise_new_lines(session, order, lead_days=self.shipping_lead_days)
             raised = await session.scalars(
                 select(Alert.sku)
                 .where(Alert.key.startswith(f"low-stock:{order_no}:reserve:"))

@@ -14,7 +14,12 @@ Definitions (also in the README):
   decisions) to its decision; a level counts in the period it opened in, a decision in the
   period it was taken in;
 * a delivery is **on time** when the carrier's delivery falls on or before the requested day
-  (days in UTC); deliveries count in the period they happened in.
+  (days in UTC); deliveries count in the period they happened in. It is **on time to
+  promise** when it falls on or before the latest promised date of the lines it carries (the
+  promise the order finally held, after any move); orders approved before promises existed
+  have none and stay out of that rate. Each shipment's delivery counts: an order shipped in
+  parts is several deliveries, each measured against the lines it carries (a shipment of
+  release 1.0 carries every line).
 """
 
 from __future__ import annotations
@@ -80,10 +85,11 @@ _NO_STATS: dict[str, Any] = {
 }
 
 # Duration statistics over ``seconds`` (nulls, the unfinished, are ignored by each aggregate);
-# both percentiles from one sort.
+# both percentiles from one sort. Sums and means are rounded to the microsecond: a float sum
+# depends on the order rows come in, and the same history must give the same figures.
 _STATS = """
   count(seconds) AS count,
-  avg(seconds)::float AS mean,
+  round(avg(seconds)::numeric, 6)::float AS mean,
   percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY seconds) AS percentiles,
   max(seconds)::float AS max
 """
@@ -140,7 +146,7 @@ async def _read(
 _STAYS = f"""
 SELECT h.to_status AS status, {_STATS},
        count(*) - count(seconds) AS open,
-       coalesce(sum(seconds), 0)::float AS total
+       round(coalesce(sum(seconds), 0)::numeric, 6)::float AS total
 FROM (SELECT to_status, stay_seconds AS seconds, order_id, at FROM status_history) AS h
 WHERE h.at >= :start AND h.at < :end {{of_customer}}
 GROUP BY h.to_status
@@ -345,8 +351,18 @@ async def delivery(
 SELECT count(o.requested_delivery_date) AS delivered,
        count(*) FILTER (WHERE (s.delivered_at AT TIME ZONE 'UTC')::date
                               <= o.requested_delivery_date) AS on_time,
-       count(*) FILTER (WHERE o.requested_delivery_date IS NULL) AS without_requested_date
+       count(*) FILTER (WHERE o.requested_delivery_date IS NULL) AS without_requested_date,
+       count(p.promised) AS with_promise,
+       count(*) FILTER (WHERE (s.delivered_at AT TIME ZONE 'UTC')::date
+                              <= p.promised) AS on_time_to_promise
 FROM shipments s JOIN orders o ON o.id = s.order_id
+CROSS JOIN LATERAL (SELECT max(l.promised_date) AS promised
+                      FROM order_lines l
+                     WHERE l.order_id = o.id
+                       AND (l.line_no IN (SELECT c.line_no FROM shipment_lines c
+                                           WHERE c.shipment_id = s.id)
+                            OR NOT EXISTS (SELECT 1 FROM shipment_lines c
+                                            WHERE c.shipment_id = s.id))) p
 WHERE s.delivered_at >= :start AND s.delivered_at < :end {of_customer}
 """
             ),
@@ -376,5 +392,10 @@ LIMIT :limit
         on_time=counts.on_time,
         on_time_rate=counts.on_time / counts.delivered if counts.delivered else None,
         without_requested_date=counts.without_requested_date,
+        with_promise=counts.with_promise,
+        on_time_to_promise=counts.on_time_to_promise,
+        on_time_to_promise_rate=(
+            counts.on_time_to_promise / counts.with_promise if counts.with_promise else None
+        ),
         late=[LateDelivery.model_validate(row, from_attributes=True) for row in late],
     )

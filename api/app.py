@@ -16,6 +16,7 @@ from api.metrics import ApiMetrics
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, bind_path_order
 from api.openapi import install_openapi
 from api.routes import (
+    amendment_requests,
     amendments,
     analytics,
     archiving,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         reference,
         orders,
         amendments,
+        amendment_requests,
         feedback,
         order_export,
         order_templates,

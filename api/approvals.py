@@ -31,7 +31,17 @@ from api import schemas
 from api.delegations import delegated_roles
 from api.feedback import ratings_by_customer
 from api.paging import cursor_moment, decode_sorted_cursor, encode_sorted_cursor
-from db.models import Customer, Decision, Order, ReviewLevel, StatusHistory, User, WorkOrder
+from db.models import (
+    Customer,
+    Decision,
+    Order,
+    OrderVersion,
+    ReviewLevel,
+    SetAsideDecision,
+    StatusHistory,
+    User,
+    WorkOrder,
+)
 from domain.actors import CARRIER
 from domain.roles import APPROVER_ROLES, Role
 from domain.statuses import OrderStatus
@@ -54,12 +64,19 @@ def _after_cursor(cursor: str | None) -> ColumnElement[bool]:
 
 def _entered_or_decided_by(person: str) -> ColumnElement[bool]:
     """``person`` entered the order, or decided one of its levels (or had one decided for them):
-    either way separation of duties keeps them from deciding it."""
+    either way separation of duties keeps them from deciding it. A decision an amendment set
+    aside counts for the other levels, not for the re-opened one: whoever gave it decides that
+    level again."""
     return or_(
         Order.created_by == person,
         exists().where(
             Decision.order_id == Order.id,
             or_(Decision.decided_by == person, Decision.on_behalf_of == person),
+        ),
+        exists().where(
+            SetAsideDecision.order_id == Order.id,
+            or_(SetAsideDecision.decided_by == person, SetAsideDecision.on_behalf_of == person),
+            SetAsideDecision.level != ReviewLevel.level,
         ),
     )
 
@@ -134,6 +151,37 @@ async def _approvals_so_far(
     return counts
 
 
+async def _latest_amendments(
+    session: AsyncSession, order_ids: list[int]
+) -> dict[int, schemas.LatestAmendmentPublic]:
+    """Each order's latest amendment (orders never amended left out), in one query."""
+    latest = (
+        select(OrderVersion.order_id, func.max(OrderVersion.version).label("version"))
+        .where(OrderVersion.order_id.in_(order_ids))
+        .group_by(OrderVersion.order_id)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(OrderVersion).join(
+            latest,
+            and_(
+                OrderVersion.order_id == latest.c.order_id,
+                OrderVersion.version == latest.c.version,
+            ),
+        )
+    )
+    return {
+        row.order_id: schemas.LatestAmendmentPublic(
+            version=row.version,
+            amended_by=row.amended_by,
+            reason=row.reason,
+            at=row.at,
+            changes=row.changes,
+        )
+        for row in rows
+    }
+
+
 async def pending_approvals(
     session: AsyncSession,
     user: User,
@@ -161,6 +209,9 @@ async def pending_approvals(
     Ops sees every order under review, since it answers for orders that stall: the levels it
     may decide (escalated to ops) with ``acting_as``, every other one with ``acting_as`` null;
     the level's ``role`` and, once escalated, ``escalated_to`` say whom it waits on.
+
+    ``latest_amendment`` is the order's latest version with the diff it made, so an approver
+    whose level an amendment re-opened sees what changed.
 
     ``customer_id`` narrows the list to one customer's orders. Pages of ``limit`` go by how
     long the level has waited, then by order; ``next_cursor`` asks for the next.
@@ -230,7 +281,9 @@ async def pending_approvals(
         since = last_level.opened_at or last_order.created_at
         next_cursor = encode_sorted_cursor(_PAGE_ORDER, since.isoformat(), last_order.id)
     histories = await _customer_histories(session, {order.customer_id for order, *_ in rows})
-    approvals = await _approvals_so_far(session, [order.id for order, *_ in rows])
+    order_ids = [order.id for order, *_ in rows]
+    approvals = await _approvals_so_far(session, order_ids)
+    amended = await _latest_amendments(session, order_ids)
     items = [
         schemas.PendingApprovalPublic(
             order_no=order.order_no,
@@ -253,6 +306,7 @@ async def pending_approvals(
             acting_as=role,
             on_behalf_of=delegator,
             customer_history=histories[order.customer_id],
+            latest_amendment=amended.get(order.id),
         )
         for order, level, customer, role, delegator in rows
     ]

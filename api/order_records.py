@@ -137,7 +137,8 @@ SELECT
   (SELECT coalesce(json_agg(json_build_object(
             'line_no', l.line_no, 'sku', l.sku, 'quantity', l.quantity,
             'unit_price', l.unit_price::text, 'amount', l.amount::text,
-            'reserved_qty', l.reserved_qty, 'produce_qty', l.produce_qty)
+            'reserved_qty', l.reserved_qty, 'produce_qty', l.produce_qty,
+            'promised_date', l.promised_date)
           ORDER BY l.line_no), '[]')
      FROM order_lines l WHERE l.order_id = o.id) AS lines,
   (SELECT coalesce(json_agg(json_build_object(

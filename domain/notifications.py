@@ -31,6 +31,10 @@ class NotificationEvent(StrEnum):
     ORDER_FAULT = "order_fault"
     FEEDBACK_REQUESTED = "feedback_requested"
     POOR_FEEDBACK = "poor_feedback"
+    AMENDMENT_REQUESTED = "amendment_requested"
+    AMENDMENT_ACCEPTED = "amendment_accepted"
+    AMENDMENT_REFUSED = "amendment_refused"
+    PROMISE_CHANGED = "promise_changed"
 
 
 NOTIFICATION_EVENTS: tuple[str, ...] = tuple(event.value for event in NotificationEvent)
@@ -151,4 +155,43 @@ def poor_feedback_notice(
         body=f"The customer rated order {order_no} {rating} of 5; please follow up.{said}",
         data={"status": "COMPLETED", "rating": rating},
         recipients=[created_by],
+    )
+
+
+def amendment_requested_notice(
+    order_no: str, request_id: int, reason: str, created_by: str
+) -> NoticeRequest:
+    """Sales hear that a customer asks to amend an order, whoever entered it first."""
+    return NoticeRequest(
+        key=f"{order_no}:{NotificationEvent.AMENDMENT_REQUESTED.value}:{request_id}",
+        event=NotificationEvent.AMENDMENT_REQUESTED.value,
+        order_no=order_no,
+        subject=f"{order_no}: the customer asks for an amendment (request #{request_id})",
+        body=(
+            f"The customer asks to amend order {order_no}: {reason}. Accept or refuse it at "
+            f"POST /api/v1/orders/{order_no}/amendment-requests/{request_id}/accept or /refuse."
+        ),
+        data={"request_id": request_id},
+        recipients=[created_by],
+        roles=[Role.SALES.value],
+    )
+
+
+def amendment_decided_notice(
+    order_no: str, request_id: int, *, accepted: bool, version: int | None, reason: str | None
+) -> NoticeRequest:
+    """The customer hears what became of its amendment request."""
+    event = (
+        NotificationEvent.AMENDMENT_ACCEPTED if accepted else NotificationEvent.AMENDMENT_REFUSED
+    )
+    outcome = f"accepted: the order is now version {version}" if accepted else "refused"
+    because = f" Reason: {reason}" if reason else ""
+    return NoticeRequest(
+        key=f"{order_no}:{event.value}:{request_id}",
+        event=event.value,
+        order_no=order_no,
+        subject=f"{order_no}: your amendment request #{request_id} was {outcome}",
+        body=f"Your request #{request_id} to amend order {order_no} was {outcome}.{because}",
+        data={"request_id": request_id, "version": version},
+        order_customer=True,
     )

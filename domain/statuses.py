@@ -50,13 +50,17 @@ STATUS_MEANINGS: dict[OrderStatus, str] = {
 S = OrderStatus
 
 # ON_HOLD leads back to the status it left (checked against that status, see can_resume_to),
-# or to CANCELLED when the status it left could itself be cancelled.
+# or to CANCELLED when the status it left could itself be cancelled. An amendment after approval
+# takes an order back UNDER_REVIEW when its approvals no longer cover it, and one awaiting
+# shipment back IN_PRODUCTION when stock no longer covers it.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CREATED: frozenset({S.UNDER_REVIEW, S.REJECTED, S.CANCELLED}),
     S.UNDER_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED, S.ON_HOLD}),
     S.APPROVED: frozenset({S.IN_PRODUCTION, S.AWAITING_SHIPMENT, S.CANCELLED}),
-    S.IN_PRODUCTION: frozenset({S.AWAITING_SHIPMENT, S.CANCELLED, S.ON_HOLD}),
-    S.AWAITING_SHIPMENT: frozenset({S.SHIPPED, S.CANCELLED, S.ON_HOLD}),
+    S.IN_PRODUCTION: frozenset({S.AWAITING_SHIPMENT, S.CANCELLED, S.ON_HOLD, S.UNDER_REVIEW}),
+    S.AWAITING_SHIPMENT: frozenset(
+        {S.SHIPPED, S.CANCELLED, S.ON_HOLD, S.UNDER_REVIEW, S.IN_PRODUCTION}
+    ),
     S.SHIPPED: frozenset({S.DELIVERED, S.ON_HOLD}),
     S.DELIVERED: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
@@ -66,6 +70,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 TERMINAL: frozenset[OrderStatus] = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
+# Where an order takes amendments: under review, and after approval until it is dispatched.
+AMENDABLE: tuple[OrderStatus, ...] = (S.UNDER_REVIEW, S.IN_PRODUCTION, S.AWAITING_SHIPMENT)
 
 
 def can_transition(current: OrderStatus, target: OrderStatus) -> bool:

@@ -15,6 +15,7 @@ from db.models import (
     Alert,
     Decision,
     Order,
+    OrderLine,
     ReviewLevel,
     ReviewNotice,
     Shipment,
@@ -55,6 +56,8 @@ class KnownOrder:
     levels: list[Level] = field(default_factory=list)
     # (line, status, booked at, finished at): seconds from the start
     work_orders: list[tuple[str, str, float, float | None]] = field(default_factory=list)
+    # One order line per entry, with the date it was promised (None: never promised).
+    promised_dates: list[date | None] = field(default_factory=list)
     order_no: str = field(
         default_factory=lambda: f"SO-1999-{random.randrange(10**11, 10**12):012d}"
     )
@@ -85,6 +88,16 @@ async def _write_one(session: AsyncSession, known: KnownOrder) -> None:
     session.add(order)
     await session.flush()
     known.id = order.id
+    for line_no, promised in enumerate(known.promised_dates, start=1):
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                line_no=line_no,
+                sku="ANALYTICS-TEST",
+                quantity=1,
+                promised_date=promised,
+            )
+        )
     previous: str | None = None
     for seq, (to_status, seconds, reason) in enumerate(known.steps, start=1):
         following = known.steps[seq] if seq < len(known.steps) else None

@@ -80,6 +80,19 @@ MATRIX: dict[str, frozenset[str]] = {
     f"GET {API}/orders/{{order_no}}/history": ANY_USER,
     f"GET {API}/orders/{{order_no}}/versions": ANY_USER,
     f"POST {API}/orders/{{order_no}}/amendments": frozenset({"sales"}),
+    # The order's own customer asks; sales decide; its customer may withdraw
+    # (test_amendment_requests.py).
+    f"POST {API}/orders/{{order_no}}/amendment-requests": frozenset({"customer"}),
+    f"GET {API}/orders/{{order_no}}/amendment-requests": ANY_USER,
+    f"POST {API}/orders/{{order_no}}/amendment-requests/{{request_id}}/accept": frozenset(
+        {"sales"}
+    ),
+    f"POST {API}/orders/{{order_no}}/amendment-requests/{{request_id}}/refuse": frozenset(
+        {"sales"}
+    ),
+    f"POST {API}/orders/{{order_no}}/amendment-requests/{{request_id}}/withdraw": frozenset(
+        {"customer"}
+    ),
     # The level's own role (or the one it escalated to) is then checked by the workflow.
     f"POST {API}/orders/{{order_no}}/decisions": APPROVERS,
     f"POST {API}/orders/{{order_no}}/cancel": frozenset({"sales", "ops"}),
@@ -165,6 +178,11 @@ ADMITTED_STATUS: dict[str, int] = {
     f"POST {API}/orders": 201,
     f"POST {API}/orders/{{order_no}}/decisions": 409,
     f"POST {API}/orders/{{order_no}}/amendments": 409,
+    f"POST {API}/orders/{{order_no}}/amendment-requests": 409,
+    # An unknown request of the order: nothing is decided.
+    f"POST {API}/orders/{{order_no}}/amendment-requests/{{request_id}}/accept": 404,
+    f"POST {API}/orders/{{order_no}}/amendment-requests/{{request_id}}/refuse": 404,
+    f"POST {API}/orders/{{order_no}}/amendment-requests/{{request_id}}/withdraw": 404,
     f"POST {API}/orders/{{order_no}}/cancel": 409,
     f"POST {API}/orders/{{order_no}}/hold": 409,
     f"POST {API}/orders/{{order_no}}/resume": 409,
@@ -322,8 +340,10 @@ class Walk:
                 return {"customer_id": self.world.customer_id, "lines": [line]}
             case "POST", "decisions":
                 return {"decision": "approve"}
-            case "POST", "amendments":
+            case "POST", "amendments" | "amendment-requests":
                 return {"reason": "authorisation walk", "notes": "authorisation walk"}
+            case "POST", "accept" | "refuse" | "withdraw":
+                return {"reason": "authorisation walk"}
             case "POST", "cancel" | "hold" | "resume":
                 return {"reason": "authorisation walk"}
             case "POST", "feedback":
@@ -386,6 +406,7 @@ class Walk:
             "sku": "NO-SUCH-SKU",
             "code": "NO-SUCH-LINE",
             "template_id": UNKNOWN_ID,
+            "request_id": UNKNOWN_ID,
             "action": "pause",
         }
         return path.format_map({**values, **ids})

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.fulfilment import DELIVERED, LineFacts, LineProgress, progress
+from domain import statuses
+from domain.fulfilment import DELIVERED, LineFacts, LineProgress, progress, shipped_units
 from domain.production import Report, check_report, production_done
 from domain.refusals import Refusal, RefusalKind
 from domain.statuses import TERMINAL, TRANSITIONS, OrderStatus
@@ -168,6 +169,19 @@ def resumed_status(state: OrderState) -> set[str]:
     if state.held_from is None:
         return set()
     return {state.held_from, *TRANSITIONS[state.held_from]}
+
+
+def amend(state: OrderState, quantities: tuple[tuple[int, int], ...] = ()) -> int:
+    """An amendment that changes something, from sales, with clean input; ``quantities``:
+    the lines it sets, as (line_no, quantity). A line is not set below what it shipped."""
+    if state.cancel_request is not None or state.dispatch_request is not None:
+        return 409
+    if state.status not in statuses.AMENDABLE or state.fault is not None:
+        return 409
+    shipped = shipped_units(state.shipments)
+    if any(quantity < shipped.get(line_no, 0) for line_no, quantity in quantities):
+        return 409
+    return 200
 
 
 def dispatch(state: OrderState) -> int:

@@ -4,12 +4,14 @@ cover takes it back under review; rejected then, what its fulfilment held is rel
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from tests.factories import ONE_LEVEL_QTY, TWO_LEVEL_QTY, World, eventually
 from tests.stock_helpers import ledger, stock_of
 from tests.test_amendments import amend
 from tests.test_auth import assert_error
+from tests.test_promise_dates import from_plan, inbox, promise_history
 
 
 def work_orders(order: dict[str, Any]) -> list[tuple[int, str]]:
@@ -149,3 +151,29 @@ async def test_a_rejected_re_review_releases_what_fulfilment_held(world: World) 
     )
     assert work_orders(order) == [(TWO_LEVEL_QTY - 20, "cancelled")]
     assert (await ledger(world, sku))["balanced"]
+
+
+async def test_an_amendment_that_needs_production_moves_the_promise(world: World) -> None:
+    """Served from stock, the order was promised soon; three more units on a slow line
+    (30 hours) cannot make that day, and the customer hears the old and the new date."""
+    slow_line = await world.add_line("0.1")
+    sku = await world.add_product(stock=5, lines=[slow_line])
+    order_no = await world.new_order(lines=[{"sku": sku, "quantity": 5}])
+    await world.approve_levels(order_no, ["sup"])
+    order = await world.wait_for(order_no, "AWAITING_SHIPMENT")
+    promised = order["lines"][0]["promised_date"]
+
+    order = await quantity(world, order_no, 8)
+
+    [booked] = order["production"]["work_orders"]
+    moved = from_plan(world, booked["planned_finish"]).isoformat()
+    assert moved > promised
+    assert order["lines"][0]["promised_date"] == moved
+    [notice] = [
+        n for n in await inbox(world, "customer", order_no) if n["event"] == "promise_changed"
+    ]
+    assert f"from {promised} to {moved}" in notice["body"]
+    assert await promise_history(world, order_no) == [
+        (1, None, date.fromisoformat(promised), "approval"),
+        (1, date.fromisoformat(promised), date.fromisoformat(moved), "amendment-v2"),
+    ]

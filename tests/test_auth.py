@@ -223,8 +223,12 @@ EXPECTED_STATUSES: dict[str, tuple[str, set[str]]] = {
     "CREATED": ("已创建", {"UNDER_REVIEW", "REJECTED", "CANCELLED"}),
     "UNDER_REVIEW": ("审核中", {"APPROVED", "REJECTED", "CANCELLED", "ON_HOLD"}),
     "APPROVED": ("已审核", {"IN_PRODUCTION", "AWAITING_SHIPMENT", "CANCELLED"}),
-    "IN_PRODUCTION": ("生产中", {"AWAITING_SHIPMENT", "CANCELLED", "ON_HOLD"}),
-    "AWAITING_SHIPMENT": ("待发货", {"SHIPPED", "CANCELLED", "ON_HOLD"}),
+    # An amendment takes an approved order back under review, or back to the shop floor.
+    "IN_PRODUCTION": ("生产中", {"AWAITING_SHIPMENT", "CANCELLED", "ON_HOLD", "UNDER_REVIEW"}),
+    "AWAITING_SHIPMENT": (
+        "待发货",
+        {"SHIPPED", "CANCELLED", "ON_HOLD", "UNDER_REVIEW", "IN_PRODUCTION"},
+    ),
     "SHIPPED": ("已发货", {"DELIVERED", "ON_HOLD"}),
     "DELIVERED": ("已送达", {"COMPLETED"}),
     "COMPLETED": ("已完成", set()),

@@ -53,7 +53,7 @@ async def test_a_customer_never_sees_another_customers_orders_or_notifications(
 
     # To the other customer the order answers exactly as one that does not exist.
     walk = Walk(world, order_no)
-    reads = ["", "/history", "/feedback"]
+    reads = ["", "/history", "/feedback", "/amendment-requests"]
     actions = [
         "/decisions",
         "/cancel",
@@ -63,6 +63,7 @@ async def test_a_customer_never_sees_another_customers_orders_or_notifications(
         "/dispatch",
         "/confirm-delivery",
         "/feedback",
+        "/amendment-requests",
     ]
     for method, suffixes in (("GET", reads), ("POST", actions)):
         for suffix in suffixes:

@@ -35,6 +35,7 @@ CUSTOMER_LINE_KEYS = {
     "quantity",
     "unit_price",
     "amount",
+    "promised_date",
     "shipped_qty",
     "delivered_qty",
 }

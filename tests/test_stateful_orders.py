@@ -36,6 +36,7 @@ from api.app import create_app
 from chaos.invariants import history_problems, ledger_problems
 from config import Settings
 from domain.production import Report
+from domain.statuses import AMENDABLE
 from tests import order_oracle as oracle
 from tests.factories import DEFAULT_ROUTING, World
 from tests.hostile import Drawn, JsonText, any_hostile, count, hostile_text, text
@@ -72,6 +73,7 @@ class OrderWalk(RuleBasedStateMachine):
         self.created_at: dict[str, datetime] = {}
         self.tracking: dict[str, str | None] = {}
         self.replays: dict[str, tuple[dict[str, Any], str]] = {}
+        self.amendments = 0
 
     # ------------------------------------------------------------------ entering orders
 
@@ -141,6 +143,30 @@ class OrderWalk(RuleBasedStateMachine):
             body["comment"] = comment
         response = self.stack.act(order, "decisions", as_=person, body=body)
         self._expect(response, expected, {str(s) for s in oracle.decided_status(state, verdict)})
+
+    # ------------------------------------------------------------------ amendments
+
+    @rule(
+        order=orders,
+        person=st.sampled_from(["sales", "sales", "sales", "sup"]),
+        units=st.sampled_from([1, 3, 10, 40, 150]),
+        note=text(max_size=40),
+    )
+    def amend(self, order: str, person: str, units: int, note: Drawn) -> None:
+        """Quantities within the one-level band and past it (150 units need two levels, so an
+        approved order goes back under review); the notes always change (each amendment
+        numbers them), so something always does."""
+        self.amendments += 1
+        notes = f"{note.value} #{self.amendments}" if isinstance(note.value, str) else note.value
+        body = {
+            "reason": "walk",
+            "change_lines": [{"line_no": 1, "quantity": units}],
+            "notes": notes,
+        }
+        state = self.known[order]
+        expected = self._refused(person, {"sales"}, note) or oracle.amend(state, ((1, units),))
+        response = self.stack.act(order, "amendments", as_=person, body=body)
+        self._expect(response, expected, {str(s) for s in AMENDABLE} | {"APPROVED"})
 
     # ------------------------------------------------------------------ cancel, hold, resume
 

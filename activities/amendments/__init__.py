@@ -40,6 +40,7 @@ from activities.amendments.writes import set_aside_decisions, write_levels, writ
 from activities.inputs import LevelPlan, StockAllocation
 from activities.outbox import write_notices
 from activities.production import plan_of
+from activities.promises import move_promises, promise_new_lines
 from activities.records import lock_order
 from activities.review import order_facts
 from activities.stock import allocation_of
@@ -50,6 +51,7 @@ from domain.amendments import LineVersion, review_after
 from domain.amendments import OrderVersion as VersionData
 from domain.amendments import diff as version_diff
 from domain.policy import PolicyDocument
+from domain.promises import DEFAULT_SHIPPING_LEAD_DAYS
 
 __all__ = [
     "AmendmentActivities",
@@ -76,8 +78,14 @@ def _version_data(order: Order) -> VersionData:
 
 
 class AmendmentActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        shipping_lead_days: int = DEFAULT_SHIPPING_LEAD_DAYS,
+    ) -> None:
         self.sessions = sessions
+        self.shipping_lead_days = shipping_lead_days
 
     @activity.defn
     async def plan_amendment(self, request: PlanRequest) -> AmendmentPlan:
@@ -211,6 +219,20 @@ class AmendmentActivities:
                     allocation=realigned.allocation,
                     new_work_orders=realigned.new_work_orders,
                     cancelled_work_orders=realigned.cancelled,
+                )
+                # Promises follow: new lines are promised, and a date the amended plan moves
+                # (later or earlier: the customer asked for the change) is told with both dates.
+                cause = f"amendment-v{plan.version}"
+                await promise_new_lines(
+                    session, order, lead_days=self.shipping_lead_days, cause=cause
+                )
+                await move_promises(
+                    session,
+                    order,
+                    lead_days=self.shipping_lead_days,
+                    cause=cause,
+                    why=f"amendment {plan.version - 1} changed the order",
+                    earlier_too=True,
                 )
                 fulfilment = {
                     "released": realigned.released,

@@ -129,7 +129,7 @@ async def approvals(_: Staff, sessions: Sessions, period: ReportPeriod) -> Appro
 
 @router.get(
     "/delivery",
-    summary="On-time delivery against the requested date",
+    summary="On-time delivery against the requested date and the promise",
     response_model=DeliveryPublic,
 )
 async def delivery(
@@ -138,7 +138,9 @@ async def delivery(
     """Staff (every role but customer).
 
     Deliveries in the period against the day the customer asked for: how many on time,
-    the rate, and the late ones with how many days late (the most late first, up to 100)."""
+    the rate, and the late ones with how many days late (the most late first, up to 100).
+    And against the promise: how many orders had promised dates, and how many were delivered
+    on or before the latest promised date of their lines."""
     return await analytics.delivery(session, period, customer_id)
 
 

@@ -99,8 +99,10 @@ async def pending_approvals(
     """Approvers. Orders waiting on a level the caller may decide (in an own role, through
     an escalation, or through a delegation), oldest first, a page at a time (pass
     ``next_cursor`` back for more); each with the level, the role the caller would decide in,
-    and the customer's order history to decide with. Ops sees every order under review, with
-    the role each waits on; ``acting_as`` is null on those it may not decide.
+    the customer's order history to decide with, and the order's latest amendment with its
+    field-level diff (`latest_amendment`, null when never amended). Ops sees every order
+    under review, with the role each waits on; ``acting_as`` is null on those it may not
+    decide.
     403: the caller has no approver role."""
     return await approvals.pending_approvals(
         session, user, customer_id=customer_id, limit=limit, cursor=cursor

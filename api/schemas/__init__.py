@@ -8,6 +8,7 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.reference`: order statuses, customers, products;
 * :mod:`api.schemas.orders`: entering an order and reading it;
 * :mod:`api.schemas.amendments`: amending an order, and its versions;
+* :mod:`api.schemas.amendment_requests`: the amendments customers ask for;
 * :mod:`api.schemas.shipping`: dispatching lines, confirming shipments, the order's shipments;
 * :mod:`api.schemas.customer`: the customer's view of its orders, and the shapes an order
   endpoint answers in (staff or customer);
@@ -23,6 +24,12 @@ One module per area, every body re-exported here, so ``schemas.OrderPublic`` and
 * :mod:`api.schemas.types`: the bounded types every input is made of.
 """
 
+from api.schemas.amendment_requests import (
+    AmendmentRequestAccept,
+    AmendmentRequestPublic,
+    AmendmentRequestRefuse,
+    AmendmentRequestWithdraw,
+)
 from api.schemas.amendments import (
     AmendmentCreate,
     FieldChangePublic,
@@ -35,6 +42,7 @@ from api.schemas.approvals import (
     DecisionPublic,
     DelegationCreate,
     DelegationPublic,
+    LatestAmendmentPublic,
     PendingApprovalPublic,
     PendingLevelPublic,
     PolicyPublic,
@@ -117,6 +125,10 @@ __all__ = [
     "Accepted",
     "AlertPublic",
     "AmendmentCreate",
+    "AmendmentRequestAccept",
+    "AmendmentRequestPublic",
+    "AmendmentRequestRefuse",
+    "AmendmentRequestWithdraw",
     "AuditEntryPublic",
     "AuditVerification",
     "CarrierEventCreate",
@@ -139,6 +151,7 @@ __all__ = [
     "FieldChangePublic",
     "HistoryPageView",
     "HistoryPublic",
+    "LatestAmendmentPublic",
     "LineChangeCreate",
     "MonthlySchedule",
     "NewOrder",

@@ -266,6 +266,9 @@ class DeliveryPublic(Window):
                     "on_time": 37,
                     "on_time_rate": 0.925,
                     "without_requested_date": 6,
+                    "with_promise": 44,
+                    "on_time_to_promise": 42,
+                    "on_time_to_promise_rate": 0.9545,
                     "late": [
                         {
                             "order_no": "SO-2026-000123",
@@ -285,6 +288,15 @@ class DeliveryPublic(Window):
     on_time_rate: float | None
     without_requested_date: int = Field(
         description="Orders delivered in the period that asked for no date; not in the rate."
+    )
+    with_promise: int = Field(
+        description="Orders delivered in the period whose lines carry a promised date."
+    )
+    on_time_to_promise: int = Field(
+        description="Of those, delivered on or before the latest promised date of their lines."
+    )
+    on_time_to_promise_rate: float | None = Field(
+        description="on_time_to_promise / with_promise; null without any."
     )
     late: list[LateDelivery] = Field(description="The most days late first, up to 100.")
 

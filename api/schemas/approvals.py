@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -276,6 +276,35 @@ class CustomerHistoryPublic(BaseModel):
     )
 
 
+class LatestAmendmentPublic(BaseModel):
+    """The order's latest amendment, as an approver weighs it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 2,
+                    "amended_by": "sales1",
+                    "reason": "amendment request #7: our project needs twice the pumps",
+                    "at": "2026-12-02T09:30:00Z",
+                    "changes": [{"field": "lines[1].quantity", "before": 50, "after": 100}],
+                }
+            ]
+        }
+    )
+
+    version: int
+    amended_by: str
+    reason: str
+    at: datetime
+    # Plain objects: the diff's own model lives with the order's versions, which this module
+    # cannot import (the order schemas import the review's).
+    changes: list[dict[str, Any]] = Field(
+        description="The field-level diff it made, each `{field, before, after}` as "
+        "`GET .../versions` shows it."
+    )
+
+
 class PendingApprovalPublic(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -307,6 +336,13 @@ class PendingApprovalPublic(BaseModel):
                         "ratings": 9,
                         "average_rating": 4.33,
                     },
+                    "latest_amendment": {
+                        "version": 2,
+                        "amended_by": "sales1",
+                        "reason": "customer doubles the pumps",
+                        "at": "2026-11-30T08:40:00Z",
+                        "changes": [{"field": "lines[1].quantity", "before": 50, "after": 100}],
+                    },
                 }
             ]
         }
@@ -329,3 +365,9 @@ class PendingApprovalPublic(BaseModel):
         description="The approver the caller stands in for; null when deciding in an own role."
     )
     customer_history: CustomerHistoryPublic
+    latest_amendment: LatestAmendmentPublic | None = Field(
+        default=None,
+        description="The order's latest amendment, with the field-level diff it made, so the "
+        "approver sees what changed since the order was entered (or last decided); null when "
+        "the order was never amended.",
+    )

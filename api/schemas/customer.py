@@ -32,6 +32,7 @@ class CustomerOrderLinePublic(BaseModel):
                     "quantity": 50,
                     "unit_price": "1850.00",
                     "amount": "92500.00",
+                    "promised_date": "2026-12-02",
                 }
             ]
         }
@@ -42,6 +43,12 @@ class CustomerOrderLinePublic(BaseModel):
     quantity: int
     unit_price: Decimal | None
     amount: Decimal | None
+    promised_date: date | None = Field(
+        default=None,
+        description="The day we promise the line reaches you (UTC), set when the order is "
+        "approved; if it moves, you are notified with the old and the new date. Null before "
+        "approval.",
+    )
     shipped_qty: int = 0
     delivered_qty: int = 0
 
@@ -110,6 +117,7 @@ class CustomerOrderPublic(CustomerOrderSummary):
                             "quantity": 50,
                             "unit_price": "1850.00",
                             "amount": "92500.00",
+                            "promised_date": "2026-12-02",
                         },
                         {
                             "line_no": 2,
@@ -117,6 +125,7 @@ class CustomerOrderPublic(CustomerOrderSummary):
                             "quantity": 20,
                             "unit_price": "120.00",
                             "amount": "2400.00",
+                            "promised_date": "2026-12-02",
                         },
                     ],
                     "shipment": SHIPMENT_EXAMPLE,

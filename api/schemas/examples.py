@@ -180,6 +180,7 @@ ORDER_LINES_EXAMPLE: list[JsonValue] = [
         "amount": "92500.00",
         "reserved_qty": 40,
         "produce_qty": 10,
+        "promised_date": "2026-12-02",
     },
     {
         "line_no": 2,
@@ -189,6 +190,7 @@ ORDER_LINES_EXAMPLE: list[JsonValue] = [
         "amount": "2400.00",
         "reserved_qty": 20,
         "produce_qty": 0,
+        "promised_date": "2026-12-02",
     },
 ]
 HISTORY_EXAMPLE: list[JsonValue] = [

@@ -121,6 +121,12 @@ class OrderLinePublic(BaseModel):
     amount: Decimal | None
     reserved_qty: int = Field(description="Units reserved from stock when the order was approved.")
     produce_qty: int = Field(description="Units production makes because stock was short.")
+    promised_date: date | None = Field(
+        default=None,
+        description="The day the line is promised to reach the customer (UTC): on approval, "
+        "today or the planned finish of its work orders, plus the shipping lead time; moved "
+        "when a re-plan can no longer keep it. Null before approval.",
+    )
     ready_qty: int = Field(
         default=0, description="Units ready to ship: reserved from stock, or made for the line."
     )

@@ -7,6 +7,7 @@ wherever a model is needed and Alembic sees every table through ``Base.metadata`
 * :mod:`db.models.reference`: customers, products with their stock and routing, production
   lines, users;
 * :mod:`db.models.orders`: orders, their lines and status history;
+* :mod:`db.models.amendment_requests`: the amendments customers ask for;
 * :mod:`db.models.approvals`: the approval policy, review levels, decisions, review notices,
   delegations;
 * :mod:`db.models.fulfilment`: work orders and their steps, shop-floor reports, shipments, the
@@ -19,6 +20,7 @@ wherever a model is needed and Alembic sees every table through ``Base.metadata`
 * :mod:`db.models.archiving`: the runs of the archive schedule.
 """
 
+from db.models.amendment_requests import AmendmentRequest
 from db.models.approvals import (
     ApprovalPolicy,
     Decision,
@@ -42,7 +44,7 @@ from db.models.fulfilment import (
     WorkOrderStep,
 )
 from db.models.notifications import Notification, WebhookSubscription
-from db.models.orders import Order, OrderLine, OrderVersion, StatusHistory
+from db.models.orders import Order, OrderLine, OrderVersion, PromiseChange, StatusHistory
 from db.models.reference import (
     Customer,
     Product,
@@ -57,6 +59,7 @@ from db.models.templates import OrderTemplate, OrderTemplateLine, TemplateRun
 __all__ = [
     "NAMING_CONVENTION",
     "Alert",
+    "AmendmentRequest",
     "ApprovalPolicy",
     "ArchiveRun",
     "AuditEntry",
@@ -76,6 +79,7 @@ __all__ = [
     "ProductPrice",
     "ProductionEvent",
     "ProductionLine",
+    "PromiseChange",
     "ReviewLevel",
     "ReviewNotice",
     "RoutingStep",

@@ -107,8 +107,29 @@ class OrderLine(Base):
     # Taken from stock on approval; the rest of the quantity is made by production.
     reserved_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     produce_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The day the line is promised to reach the customer (UTC days): set on approval, moved
+    # by a plan that can no longer keep it (``PromiseChange``); null before approval.
+    promised_date: Mapped[date | None] = mapped_column(Date)
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class PromiseChange(Base):
+    """A line's promise given or moved: the first one (``old_date`` null) on approval, then
+    every move with why; the slips of an order are its rows with a later ``new_date``."""
+
+    __tablename__ = "promise_changes"
+    # ``cause`` names what set the date (``approval``, ``replan-3``): once per line.
+    __table_args__ = (UniqueConstraint("order_id", "line_no", "cause"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    old_date: Mapped[date | None] = mapped_column(Date)
+    new_date: Mapped[date] = mapped_column(Date)
+    cause: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _now_column()
 
 
 class OrderVersion(Base):

@@ -1,5 +1,7 @@
-"""Amendments: the ``amend`` update changes an order under review and re-opens exactly the
-review levels whose decisions no longer cover it (``domain/amendments.py`` says which).
+"""Amendments: the ``amend`` update changes an order under review, or after approval until it
+is dispatched, and re-opens exactly the review levels whose decisions no longer cover it
+(``domain/amendments.py`` says which); after approval its stock and work orders follow in the
+same write (``activities/amendments/realign.py``).
 
 The first change to the released 1.0 workflow, so it is introduced under a patch: the
 ``amend`` handler marks the history with :data:`AMENDMENTS` before its first command. An
@@ -8,7 +10,9 @@ update adds commands only at the end of its history, never in what a 1.0 worker 
 
 The amendment is planned first (priced and checked, nothing written), then the workflow sets
 out the amended review and records it all in one write: the version, its diff, the levels, the
-notices, and the approval when every level's decision still covers the change.
+notices, stock and work orders, and the transition it causes (approved when every level's
+decision covers the change under review; back under review when a level re-opened after
+approval). An order awaiting shipment whose amendment needs production goes back to it.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import NoticeRequest, NotificationEvent, order_notice
     from domain.refusals import conflict, invalid
     from domain.review import LevelState
-    from domain.statuses import OrderStatus
+    from domain.statuses import AMENDABLE, OrderStatus
     from workflows import search_attributes as sa
     from workflows.messages import AmendmentRequest, UpdateAck
     from workflows.order.context import OrderContext
@@ -45,10 +49,6 @@ with workflow.unsafe.imports_passed_through():
 S = OrderStatus
 # The patch that brought amendments (release 1.1).
 AMENDMENTS = "amendments"
-
-
-# Where an order takes amendments: under review, and after approval until it is dispatched.
-AMENDABLE = (S.UNDER_REVIEW, S.IN_PRODUCTION, S.AWAITING_SHIPMENT)
 
 
 class Amendments:
