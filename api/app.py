@@ -34,6 +34,7 @@ from api.routes import (
     orders,
     policy,
     reference,
+    shipping,
     stock,
     users,
 )
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         auth,
         reference,
         orders,
+        shipping,
         amendments,
         amendment_requests,
         feedback,

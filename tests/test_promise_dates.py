@@ -216,31 +216,31 @@ async def test_delivery_report_counts_an_order_on_time_to_its_promise(world: Wor
 
 async def test_delivery_report_measures_against_the_latest_promised_line(world: World) -> None:
     customer = await world.add_customer()
-    start = datetime(2004, 5, 1, tzinfo=UTC)
+    start = datetime(2005, 5, 1, tzinfo=UTC)
     steps: list[tuple[str, float, str | None]] = [("CREATED", 0, None), ("DELIVERED", 1, None)]
-    on_may_12 = (datetime(2004, 5, 12, 20, tzinfo=UTC) - start).total_seconds()
+    on_may_12 = (datetime(2005, 5, 12, 20, tzinfo=UTC) - start).total_seconds()
     kept = KnownOrder(
         customer,
         start,
         steps,
-        requested_delivery_date=date(2004, 5, 10),
+        requested_delivery_date=date(2005, 5, 10),
         delivered=on_may_12,
         # The order is promised whole by its last line.
-        promised_dates=[date(2004, 5, 8), date(2004, 5, 12)],
+        promised_dates=[date(2005, 5, 8), date(2005, 5, 12)],
     )
     broken = KnownOrder(
         customer,
         start,
         steps,
-        requested_delivery_date=date(2004, 5, 20),
+        requested_delivery_date=date(2005, 5, 20),
         delivered=on_may_12,
-        promised_dates=[date(2004, 5, 11)],
+        promised_dates=[date(2005, 5, 11)],
     )
     never_promised = KnownOrder(customer, start, steps, delivered=on_may_12, promised_dates=[None])
     await write(world.sessions, kept, broken, never_promised)
 
     body = await delivery_report(
-        world, customer_id=customer, **{"from": "2004-01-01", "to": "2004-12-31"}
+        world, customer_id=customer, **{"from": "2005-01-01", "to": "2005-12-31"}
     )
 
     assert (body["with_promise"], body["on_time_to_promise"]) == (2, 1)
