@@ -69,9 +69,9 @@ async def plan_review(session: AsyncSession, order: Order) -> ReviewPlan:
                     role=level.role,
                     quorum=level.quorum,
                     status="waiting",
-                    remind_every=_seconds(level.remind_every),
-                    escalate_after=_seconds(level.escalate_after),
-                    expire_after=_seconds(level.expire_after),
+                    remind_every=seconds(level.remind_every),
+                    escalate_after=seconds(level.escalate_after),
+                    expire_after=seconds(level.expire_after),
                     reminder_limit=level.reminder_limit,
                 )
             )
@@ -137,7 +137,7 @@ async def order_facts(session: AsyncSession, order: Order) -> OrderFacts:
     )
 
 
-def _seconds(duration: timedelta | None) -> float | None:
+def seconds(duration: timedelta | None) -> float | None:
     return None if duration is None else duration.total_seconds()
 
 

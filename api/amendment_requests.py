@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.outbox import write_notice
 from activities.records import OrderRow
 from api import schemas
 from api.errors import Conflict, InvalidRequest, NotFound
-from api.order_records import OrderRef, ensure_not_archived
+from api.order_records import OrderRef, ensure_not_archived, order_to_act_on
 from api.visibility import is_customer, own_customer
 from db.audit import append_audit
 from db.models import AmendmentRequest, Order, OrderVersion, User
@@ -70,35 +70,13 @@ def _public(
     )
 
 
-async def _order(
-    session: AsyncSession, user: User, order_no: str, *, lock: bool = False
-) -> Row[int, str, str, int, str, bool]:
-    """The order as ``user`` may see it; 404 otherwise."""
-    query = select(
-        Order.id,
-        Order.order_no,
-        Order.status,
-        Order.customer_id,
-        Order.created_by,
-        Order.archived_at.is_not(None).label("archived"),
-    ).where(Order.order_no == order_no)
-    if is_customer(user):
-        query = query.where(own_customer(user, Order.customer_id))
-    if lock:
-        query = query.with_for_update(of=Order)
-    row = (await session.execute(query)).one_or_none()
-    if row is None:
-        raise NotFound(f"order {order_no} does not exist")
-    return row
-
-
 async def request_amendment(
     session: AsyncSession, user: User, order_no: str, body: schemas.AmendmentCreate
 ) -> schemas.AmendmentRequestPublic:
     """Store the customer's request and tell sales; the order stays as it is. 409 when the
     order does not take amendments now, or has too many open requests. The order's row is
     locked meanwhile, so two requests at once count each other."""
-    order = await _order(session, user, order_no, lock=True)
+    order = await order_to_act_on(session, user, order_no, lock=True)
     ensure_not_archived(OrderRef(order.order_no, order.status, order.customer_id, order.archived))
     if order.status not in AMENDABLE:
         raise Conflict(
@@ -141,7 +119,7 @@ async def list_requests(
     session: AsyncSession, user: User, order_no: str
 ) -> list[schemas.AmendmentRequestPublic]:
     """The order's requests, oldest first; 404 for an order the caller may not see."""
-    order = await _order(session, user, order_no)
+    order = await order_to_act_on(session, user, order_no)
     rows = await session.scalars(
         select(AmendmentRequest)
         .where(AmendmentRequest.order_id == order.id)

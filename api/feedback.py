@@ -9,15 +9,16 @@ requests racing to rate one order take turns and the second is told it was given
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.outbox import write_notice
 from activities.records import OrderRow
-from api.errors import Conflict, NotFound
-from api.order_records import OrderRef, ensure_not_archived
+from api.errors import Conflict
+from api.order_records import OrderRef, ensure_not_archived, order_to_act_on
 from api.report_period import Period
 from api.schemas.feedback import (
     FeedbackCreate,
@@ -27,7 +28,6 @@ from api.schemas.feedback import (
     PoorFeedback,
     RatingCount,
 )
-from api.visibility import is_customer, own_customer
 from db.audit import append_audit
 from db.models import Alert, Customer, Order, OrderFeedback, StatusHistory, User
 from domain.feedback import (
@@ -46,35 +46,17 @@ from domain.statuses import OrderStatus
 POOR_LIST_LIMIT = 100
 
 
-async def _order(
-    session: AsyncSession, user: User, order_no: str, *, lock: bool = False
-) -> Row[int, str, str, int, str, datetime, bool]:
-    """The order as ``user`` may see it, with when it completed; 404 otherwise."""
-    completed_at = (
+def _completed_at() -> Any:
+    """When the order was completed, as a column of its row."""
+    return (
         select(func.max(StatusHistory.at))
         .where(
             StatusHistory.order_id == Order.id,
             StatusHistory.to_status == OrderStatus.COMPLETED.value,
         )
         .scalar_subquery()
+        .label("completed_at")
     )
-    query = select(
-        Order.id,
-        Order.order_no,
-        Order.status,
-        Order.customer_id,
-        Order.created_by,
-        completed_at.label("completed_at"),
-        Order.archived_at.is_not(None).label("archived"),
-    ).where(Order.order_no == order_no)
-    if is_customer(user):
-        query = query.where(own_customer(user, Order.customer_id))
-    if lock:
-        query = query.with_for_update(of=Order)
-    row = (await session.execute(query)).one_or_none()
-    if row is None:
-        raise NotFound(f"order {order_no} does not exist")
-    return row
 
 
 async def _given(session: AsyncSession, order_id: int, order_no: str) -> FeedbackPublic | None:
@@ -94,7 +76,7 @@ async def order_feedback(
     session: AsyncSession, user: User, order_no: str, window: timedelta
 ) -> OrderFeedbackPublic:
     """Whether the order takes feedback, until when, and the feedback once given."""
-    order = await _order(session, user, order_no)
+    order = await order_to_act_on(session, user, order_no, _completed_at())
     return OrderFeedbackPublic(
         order_no=order.order_no,
         status=order.status,
@@ -111,7 +93,7 @@ async def give_feedback(
     less) notifies whoever entered the order and raises a ``poor_feedback`` alert, in the
     same transaction. 404 for another customer's order, 409 when the order does not take it
     (an archived order, like for every action, first)."""
-    order = await _order(session, user, order_no, lock=True)
+    order = await order_to_act_on(session, user, order_no, _completed_at(), lock=True)
     ensure_not_archived(OrderRef(order.order_no, order.status, order.customer_id, order.archived))
     given = await _given(session, order.id, order.order_no)
     now = datetime.now(UTC)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Row, Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -70,6 +70,31 @@ async def order_ref(session: AsyncSession, user: User, order_no: str) -> OrderRe
     if row is None:
         raise NotFound(f"order {order_no} does not exist")
     return OrderRef(row.order_no, row.status, row.customer_id, archived=bool(row.archived))
+
+
+async def order_to_act_on(
+    session: AsyncSession, user: User, order_no: str, *extra: Any, lock: bool = False
+) -> Row[Any]:
+    """The order as ``user`` may see it, for a service that acts on it: id, number, status,
+    customer, creator, whether it is archived, and the ``extra`` columns; its row locked until
+    the transaction ends with ``lock``. 404 otherwise."""
+    query = select(
+        Order.id,
+        Order.order_no,
+        Order.status,
+        Order.customer_id,
+        Order.created_by,
+        Order.archived_at.is_not(None).label("archived"),
+        *extra,
+    ).where(Order.order_no == order_no)
+    if is_customer(user):
+        query = query.where(own_customer(user, Order.customer_id))
+    if lock:
+        query = query.with_for_update(of=Order)
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        raise NotFound(f"order {order_no} does not exist")
+    return row
 
 
 async def find_order(session: AsyncSession, user: User, order_no: str) -> Order:

@@ -42,7 +42,7 @@ from activities.outbox import write_notices
 from activities.production import plan_of
 from activities.promises import move_promises, promise_new_lines
 from activities.records import lock_order
-from activities.review import order_facts
+from activities.review import order_facts, seconds
 from activities.stock import allocation_of
 from activities.transitions import audit_transition, write_transition
 from db.audit import append_audit
@@ -50,7 +50,7 @@ from db.models import ApprovalPolicy, Order, OrderVersion, WorkOrder
 from domain.amendments import LineVersion, review_after
 from domain.amendments import OrderVersion as VersionData
 from domain.amendments import diff as version_diff
-from domain.policy import PolicyDocument
+from domain.policy import LevelSpec, PolicyDocument
 from domain.promises import DEFAULT_SHIPPING_LEAD_DAYS
 
 __all__ = [
@@ -323,10 +323,7 @@ async def _policy(session: AsyncSession, order: Order) -> PolicyDocument:
     return PolicyDocument.model_validate({"rules": policy.rules})
 
 
-def _level_plan(spec: Any) -> LevelPlan:
-    def seconds(duration: Any) -> float | None:
-        return duration.total_seconds() if duration is not None else None
-
+def _level_plan(spec: LevelSpec) -> LevelPlan:
     return LevelPlan(
         role=spec.role,
         quorum=spec.quorum,
